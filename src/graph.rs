@@ -1,0 +1,499 @@
+//! The propagation graph: what a token is in memory, how a trigger is pushed down to every derived
+//! token, and how tokens join and leave the graph.
+//!
+//! # Shape
+//!
+//! Every token is one [`Inner`] behind an `Arc`; a `CancelToken` handle is one `Arc` clone, so a
+//! clone is the same token. Edges point both ways with different strengths:
+//!
+//! * **up, strong**: a derived token owns `Arc`s of its parents, inline for [`child`](Inner::child)
+//!   (one parent, one allocation) and in its [`Node`] for tokens with several parents. Parents stay
+//!   alive while anything derived from them does, so a cause can always be named.
+//! * **down, weak**: a parent's node lists its live children as `Weak`s in a slab, and its pending
+//!   waiters in another. A trigger upgrades each child for the moment it takes to fire it; a child
+//!   whose last handle is gone cannot be upgraded and is skipped, and its `Drop` takes its entry out.
+//!
+//! The state word is the only thing a check reads: `triggered()` is one `Acquire` load at any
+//! depth, because the trigger pushes the state down instead of the check walking up.
+//!
+//! # Invariants
+//!
+//! Every place that relies on one of these names it as (I1)..(I5).
+//!
+//! 1. **(I1)** `state` changes at most once, from `LIVE` to a triggered value, and only while the
+//!    token's `node` lock is held. `NEVER` never changes. So, under the lock, the state read is the
+//!    state for as long as the lock is held.
+//! 2. **(I2)** A triggered token's `children` and `waiters` slabs are empty, and stay empty: the
+//!    critical section that sets the state takes both, and every insertion checks the state under
+//!    the same lock first. A key a child or a waiter still holds for a triggered token therefore
+//!    names nothing, and removing it is a no-op: keys are never reused across a trigger (no ABA).
+//! 3. **(I3)** A live token is registered with every parent that was live when the token linked
+//!    to it. A parent that was already triggered at link time made the token born triggered
+//!    instead. So every trigger of an ancestor reaches every live descendant, and no derived token
+//!    is ever left live under a triggered parent.
+//! 4. **(I4)** A state `Via(i)` is stored only after parent `i`'s triggered state was stored (by
+//!    the same thread, or read under that parent's lock), with `Release`; whoever loads `Via(i)`
+//!    with `Acquire` then finds parent `i` triggered. The cause chain walked by
+//!    [`Inner::cause`] always ends at a token triggered directly, and never changes.
+//! 5. **(I5)** *Lock order:* a thread holds at most one node lock at a time, and never holds a node
+//!    lock together with the timer's lock. Deadlock needs two locks held at once, so there is none.
+//!    No foreign code runs under a node lock except `Waker::clone`: wakers are woken and dropped,
+//!    and `Arc`s of other tokens released (which may run their `Drop`), after unlocking.
+//!
+//! # No lost wake-up
+//!
+//! A waiter decides to sleep only after reading `LIVE` *under the node lock*, and registers in that
+//! same critical section; the trigger stores the state and takes the waiters in one critical
+//! section of the same lock (I1, I2). The lock orders the two: either the waiter was registered
+//! first, and the trigger takes and wakes it, or the trigger ran first, and the waiter's read under
+//! the lock sees the state. The lock-free `Acquire` load of `triggered()` pairs with the `Release`
+//! store and is only ever used to say "triggered" early: a stale `LIVE` from it is always re-read
+//! under the lock before anyone sleeps on it. (Making the fast flag authoritative, and registering
+//! without the lock, is the mistake that loses wake-ups.)
+//!
+//! # No recursion
+//!
+//! A trigger walks the graph with an explicit stack; `Drop` releases a chain of parents one level
+//! at a time in a loop. Neither uses stack space per level, so any depth works on a small stack.
+
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::{Arc, Weak};
+use std::task::Waker;
+
+use slab::Slab;
+
+use crate::name::Name;
+use crate::sync::{AtomicU32, Mutex, lock};
+use crate::timer::{self, TimerKey};
+use crate::wait::Waiter;
+
+/// One token: its state word, its name, its one inline parent, and the lazily allocated rest.
+///
+/// Kept to 48 bytes so a root token is a single 64-byte allocation: everything a root token does
+/// not need until something derives from it or waits on it lives in [`Node`].
+pub(crate) struct Inner {
+    state: AtomicU32,
+    /// This token's key in `parent`'s `children` slab, or `NO_KEY` when not registered there.
+    /// Written once, under the parent's lock, before the token is handed out.
+    key_in_parent: AtomicU32,
+    name: Name,
+    /// The one parent of a token made by `child`. Tokens with several parents keep them in `Node`.
+    parent: Option<Arc<Inner>>,
+    node: Mutex<Option<Box<Node>>>,
+}
+
+/// The part of a token that other tokens and waiters register with, allocated on first use.
+#[derive(Default)]
+struct Node {
+    children: Slab<Child>,
+    waiters: Slab<Waiter>,
+    /// The parents of a token made by `any` or `chain` (empty for every other token).
+    parents: Vec<Link>,
+    /// This token's own deadline entry in the timer, while one is scheduled.
+    timer: Option<TimerKey>,
+}
+
+struct Child {
+    token: Weak<Inner>,
+    /// Which of the child's parents this node is: the cause the child records when this fires it.
+    via: u32,
+}
+
+struct Link {
+    parent: Arc<Inner>,
+    key: u32,
+}
+
+/// What a trigger took out of a node, to act on after unlocking (I5).
+#[derive(Default)]
+struct Fired {
+    children: Slab<Child>,
+    waiters: Slab<Waiter>,
+    timer: Option<TimerKey>,
+}
+
+const NO_KEY: u32 = u32::MAX;
+/// Slabs that grew past this many slots are given back when they empty, so a burst of waiters or
+/// children leaves no memory behind.
+const KEEP_SLOTS: usize = 64;
+
+/// Why a token is triggered, as stored in its state word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cause {
+    /// Its own `trigger()`.
+    Trigger,
+    /// Its own deadline passed.
+    Deadline,
+    /// Its parent number `i` was triggered (see `Inner::parent_at`).
+    Via(u32),
+}
+
+/// The state word: `LIVE`, `NEVER`, or bit 0 set with the cause above it.
+mod state {
+    use super::Cause;
+
+    pub(super) const LIVE: u32 = 0;
+    pub(super) const NEVER: u32 = u32::MAX - 1;
+    const TRIGGERED: u32 = 1;
+    const DEADLINE: u32 = 0b010;
+    const VIA: u32 = 0b100;
+
+    pub(super) fn is_triggered(state: u32) -> bool {
+        state & TRIGGERED != 0
+    }
+
+    pub(super) fn encode(cause: Cause) -> u32 {
+        match cause {
+            Cause::Trigger => TRIGGERED,
+            Cause::Deadline => TRIGGERED | DEADLINE,
+            // `via` is below the number of parents, far below 2^29 (each parent link is a heap
+            // allocation of 16 bytes); the mask keeps an impossible overflow from touching the
+            // flag bits.
+            Cause::Via(via) => TRIGGERED | VIA | ((via << 3) & !0b111),
+        }
+    }
+
+    pub(super) fn decode(state: u32) -> Option<Cause> {
+        if !is_triggered(state) {
+            None
+        } else if state & VIA != 0 {
+            Some(Cause::Via(state >> 3))
+        } else if state & DEADLINE != 0 {
+            Some(Cause::Deadline)
+        } else {
+            Some(Cause::Trigger)
+        }
+    }
+}
+
+impl Inner {
+    fn new(name: Name, state: u32, parent: Option<Arc<Inner>>, node: Option<Box<Node>>) -> Self {
+        Inner {
+            state: AtomicU32::new(state),
+            key_in_parent: AtomicU32::new(NO_KEY),
+            name,
+            parent,
+            node: Mutex::new(node),
+        }
+    }
+
+    pub(crate) fn root(name: Name) -> Arc<Inner> {
+        Arc::new(Inner::new(name, state::LIVE, None, None))
+    }
+
+    pub(crate) fn never(name: Name) -> Arc<Inner> {
+        Arc::new(Inner::new(name, state::NEVER, None, None))
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        self.name.as_str()
+    }
+
+    /// One `Acquire` load: pairs with the `Release` store in `fire`.
+    pub(crate) fn is_triggered(&self) -> bool {
+        state::is_triggered(self.state.load(Acquire))
+    }
+
+    fn is_never(&self) -> bool {
+        self.state.load(Relaxed) == state::NEVER
+    }
+
+    /// A token with one parent: one allocation, one lock of the parent.
+    pub(crate) fn child(parent: &Arc<Inner>, name: Name) -> Arc<Inner> {
+        if parent.is_never() {
+            // `NEVER` cannot change (I1) and cannot trigger anything: nothing to link.
+            return Inner::root(name);
+        }
+        // Allocated before locking, to keep the parent's critical section short.
+        let child = Arc::new(Inner::new(name, state::LIVE, Some(parent.clone()), None));
+        let mut node = lock(&parent.node);
+        if state::is_triggered(parent.state.load(Relaxed)) {
+            // (I1) the parent's state is final; (I3) born triggered instead of registered. The
+            // child is not shared yet, so nothing else can observe it half made.
+            child.state.store(state::encode(Cause::Via(0)), Relaxed);
+        } else {
+            let key = node
+                .get_or_insert_with(Box::default)
+                .children
+                .insert(Child {
+                    token: Arc::downgrade(&child),
+                    via: 0,
+                });
+            child.key_in_parent.store(slab_key(key), Relaxed);
+        }
+        child
+    }
+
+    /// A token with any number of parents: triggered when any of them is.
+    pub(crate) fn any(name: Name, parents: &[&Arc<Inner>]) -> Arc<Inner> {
+        let parents: Vec<&Arc<Inner>> = parents.iter().copied().filter(|p| !p.is_never()).collect();
+        match parents[..] {
+            [] => return Inner::root(name),
+            [parent] => return Inner::child(parent, name),
+            _ => {}
+        }
+        let token = Arc::new(Inner::new(name, state::LIVE, None, Some(Box::default())));
+        let mut links = Vec::with_capacity(parents.len());
+        for parent in parents {
+            let via = u32::try_from(links.len()).unwrap_or(u32::MAX);
+            let mut node = lock(&parent.node);
+            // (I1) final while locked.
+            let live = !state::is_triggered(parent.state.load(Relaxed));
+            let key = if live {
+                let key = node
+                    .get_or_insert_with(Box::default)
+                    .children
+                    .insert(Child {
+                        token: Arc::downgrade(&token),
+                        via,
+                    });
+                slab_key(key)
+            } else {
+                NO_KEY
+            };
+            drop(node);
+            links.push(Link {
+                parent: parent.clone(),
+                key,
+            });
+            if !live {
+                // (I3) born triggered by the first parent found triggered. A parent linked
+                // earlier may have fired us meanwhile: then that cause stands (I1).
+                Inner::trigger(&token, Cause::Via(via));
+                break;
+            }
+        }
+        // Nothing reads `parents` before the caller gets the token: propagation into it only
+        // takes its (empty) slabs, and only its own handle asks for its cause.
+        lock(&token.node).as_mut().expect("allocated above").parents = links;
+        token
+    }
+
+    /// Triggers this token with `cause` and every live token derived from it; wakes their waiters.
+    /// Returns false if this token was already triggered (or can never be).
+    ///
+    /// Every derived token reads triggered before any waiter is woken, so a woken task sees the
+    /// whole subtree cancelled.
+    pub(crate) fn trigger(this: &Arc<Inner>, cause: Cause) -> bool {
+        let Some(fired) = this.fire(cause) else {
+            return false;
+        };
+        let mut pending: Vec<(Arc<Inner>, u32)> = Vec::new();
+        let mut to_wake: Vec<Slab<Waiter>> = Vec::new();
+        let mut timers: Vec<TimerKey> = Vec::new();
+        let mut absorb = |fired: Fired, pending: &mut Vec<(Arc<Inner>, u32)>| {
+            pending.extend(
+                fired
+                    .children
+                    .into_iter()
+                    .filter_map(|(_, child)| Some((child.token.upgrade()?, child.via))),
+            );
+            if !fired.waiters.is_empty() {
+                to_wake.push(fired.waiters);
+            }
+            timers.extend(fired.timer);
+        };
+        absorb(fired, &mut pending);
+        while let Some((child, via)) = pending.pop() {
+            if let Some(fired) = child.fire(Cause::Via(via)) {
+                absorb(fired, &mut pending);
+            }
+            // If this was the child's last handle, its `Drop` runs here, with no lock held (I5).
+        }
+        timers.into_iter().for_each(timer::cancel);
+        to_wake
+            .into_iter()
+            .flatten()
+            .for_each(|(_, waiter)| waiter.wake());
+        true
+    }
+
+    /// Sets the state and takes what must be propagated and woken, in one critical section (I1, I2).
+    fn fire(&self, cause: Cause) -> Option<Fired> {
+        let mut node = lock(&self.node);
+        if self.state.load(Relaxed) != state::LIVE {
+            return None;
+        }
+        // (I4) `Release`: pairs with `Acquire` in `is_triggered` and `cause`.
+        self.state.store(state::encode(cause), Release);
+        Some(match node.as_mut() {
+            Some(node) => Fired {
+                children: std::mem::take(&mut node.children),
+                waiters: std::mem::take(&mut node.waiters),
+                timer: node.timer.take(),
+            },
+            None => Fired::default(),
+        })
+    }
+
+    /// The token whose own trigger (or deadline) caused this one's, or `None` if it is live.
+    pub(crate) fn cause(this: &Arc<Inner>) -> Option<(Arc<Inner>, Cause)> {
+        let mut token = this.clone();
+        loop {
+            match state::decode(token.state.load(Acquire))? {
+                Cause::Via(via) => token = token.parent_at(via),
+                cause => return Some((token, cause)),
+            }
+        }
+    }
+
+    /// Parent number `via` (I4 guarantees it exists and is triggered when a state names it).
+    fn parent_at(&self, via: u32) -> Arc<Inner> {
+        if let Some(parent) = &self.parent {
+            return parent.clone();
+        }
+        let node = lock(&self.node);
+        let link = node
+            .as_ref()
+            .and_then(|node| node.parents.get(via as usize))
+            .expect("(I4) a `Via` state names an existing parent");
+        link.parent.clone()
+    }
+
+    /// Registers or refreshes a waiter: the task of `waker`, or the current thread when `None`.
+    /// Returns `false`, registering nothing, if the token is triggered; then `*key` is cleared, as
+    /// the trigger took the slab (I2).
+    pub(crate) fn register_waiter(&self, key: &mut Option<usize>, waker: Option<&Waker>) -> bool {
+        let mut node = lock(&self.node);
+        let state = self.state.load(Relaxed);
+        if state::is_triggered(state) {
+            *key = None;
+            return false;
+        }
+        if state == state::NEVER {
+            // Can never wake anyone: keep nothing.
+            return true;
+        }
+        let waiters = &mut node.get_or_insert_with(Box::default).waiters;
+        match key.and_then(|k| waiters.get_mut(k)) {
+            Some(slot) => {
+                if !slot.is(waker) {
+                    let stale = std::mem::replace(slot, Waiter::new(waker));
+                    drop(node); // (I5) the stale waker is dropped unlocked
+                    drop(stale);
+                }
+            }
+            None => *key = Some(waiters.insert(Waiter::new(waker))),
+        }
+        true
+    }
+
+    /// Removes a waiter registered by `register_waiter`. Returns whether the token is triggered.
+    pub(crate) fn deregister_waiter(&self, key: &mut Option<usize>) -> bool {
+        let Some(k) = key.take() else {
+            return self.is_triggered();
+        };
+        let mut node = lock(&self.node);
+        let triggered = state::is_triggered(self.state.load(Relaxed));
+        // (I2) after a trigger the slab is empty and `k` names nothing.
+        let removed = node.as_mut().and_then(|node| {
+            let waiter = node.waiters.try_remove(k);
+            shrink_if_empty(&mut node.waiters);
+            waiter
+        });
+        drop(node);
+        drop(removed); // (I5)
+        triggered
+    }
+
+    /// Gives this live token a deadline entry in the timer. Returns false if it is triggered.
+    pub(crate) fn set_timer(this: &Arc<Inner>, key: TimerKey) -> bool {
+        let mut node = lock(&this.node);
+        if this.state.load(Relaxed) != state::LIVE {
+            return false;
+        }
+        let old = node.get_or_insert_with(Box::default).timer.replace(key);
+        drop(node);
+        old.into_iter().for_each(timer::cancel); // (I5) timer lock taken after the node lock
+        true
+    }
+
+    /// Unregisters this token from its parents (I2: a no-op where a parent already fired) and
+    /// hands back the parents, for `Drop` to release one level at a time.
+    fn detach(&mut self, orphans: &mut Vec<Arc<Inner>>) -> Option<Arc<Inner>> {
+        if let Some(node) = self
+            .node
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            node.timer.into_iter().for_each(timer::cancel);
+            for link in node.parents {
+                link.parent.forget_child(link.key);
+                orphans.push(link.parent);
+            }
+        }
+        let parent = self.parent.take()?;
+        parent.forget_child(self.key_in_parent.load(Relaxed));
+        Some(parent)
+    }
+
+    fn forget_child(&self, key: u32) {
+        if key == NO_KEY {
+            return;
+        }
+        let mut node = lock(&self.node);
+        if let Some(node) = node.as_mut() {
+            // (I2) after a trigger the slab is empty and `key` names nothing. The removed `Weak`
+            // cannot run any `Drop`: its token's strong count is already zero.
+            node.children.try_remove(key as usize);
+            shrink_if_empty(&mut node.children);
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let mut orphans = Vec::new();
+        let mut next = self.detach(&mut orphans);
+        // Releasing our parent may release its last handle, and its parent's, all the way up a
+        // chain: unwrap each one here instead of letting its `Drop` recurse.
+        while let Some(parent) = next.take().or_else(|| orphans.pop()) {
+            next = Arc::into_inner(parent).and_then(|mut parent| parent.detach(&mut orphans));
+        }
+    }
+}
+
+fn slab_key(key: usize) -> u32 {
+    // A key is below the number of live children of one token; 2^32 - 1 of them would take
+    // 256 GiB of tokens.
+    u32::try_from(key)
+        .ok()
+        .filter(|&key| key != NO_KEY)
+        .expect("fewer than 2^32 - 1 live children per token")
+}
+
+fn shrink_if_empty<T>(slab: &mut Slab<T>) {
+    if slab.is_empty() && slab.capacity() > KEEP_SLOTS {
+        *slab = Slab::new();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_root_token_is_one_64_byte_allocation() {
+        assert!(
+            std::mem::size_of::<Inner>() <= 48,
+            "{}",
+            std::mem::size_of::<Inner>()
+        );
+    }
+
+    #[test]
+    fn state_round_trips() {
+        for cause in [
+            Cause::Trigger,
+            Cause::Deadline,
+            Cause::Via(0),
+            Cause::Via(7),
+            Cause::Via(1 << 20),
+        ] {
+            assert_eq!(state::decode(state::encode(cause)), Some(cause));
+        }
+        assert_eq!(state::decode(state::LIVE), None);
+        assert_eq!(state::decode(state::NEVER), None);
+    }
+}

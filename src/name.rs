@@ -1,0 +1,29 @@
+//! A token's name, in 16 bytes.
+//!
+//! `Cow<'static, str>` takes 24 bytes; boxing the rare owned `String` lets the common
+//! `&'static str` case sit in two words, which keeps a root token's allocation at 64 bytes.
+
+use std::borrow::Cow;
+
+pub(crate) enum Name {
+    Static(&'static str),
+    Owned(Box<String>),
+}
+
+impl Name {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Name::Static(name) => name,
+            Name::Owned(name) => name,
+        }
+    }
+}
+
+impl From<Cow<'static, str>> for Name {
+    fn from(name: Cow<'static, str>) -> Self {
+        match name {
+            Cow::Borrowed(name) => Name::Static(name),
+            Cow::Owned(name) => Name::Owned(Box::new(name)),
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! The synchronisation primitives the crate is built on, swapped for loom's under `cfg(loom)` so
+//! the model checker sees every lock, atomic and park the crate performs.
+//!
+//! `Arc`/`Weak` stay std's even under loom: loom has no `Weak`, and the reference counts are not
+//! what the models check (the node locks and state word are).
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::AtomicU32;
+#[cfg(loom)]
+pub(crate) use loom::sync::{Mutex, MutexGuard};
+#[cfg(loom)]
+pub(crate) use loom::thread::{Thread, current as current_thread, park};
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::AtomicU32;
+#[cfg(not(loom))]
+pub(crate) use std::sync::{Mutex, MutexGuard};
+#[cfg(not(loom))]
+pub(crate) use std::thread::{Thread, current as current_thread, park};
+
+/// Locks `mutex`, ignoring poison.
+///
+/// The crate never runs user code while holding one of its locks (callbacks, wakers' `wake` and
+/// drops all run after unlocking), so a poisoned lock can only come from a panic inside the
+/// crate's own short critical sections, which leave the data consistent. Ignoring poison keeps
+/// one panicking thread from disabling cancellation for every other thread.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

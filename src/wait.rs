@@ -1,0 +1,152 @@
+//! Waiting for a token: futures for any executor, and blocking waits for plain threads.
+//!
+//! Both kinds register a [`Waiter`] in the token's node under its lock and sleep only after reading
+//! the state there; see "No lost wake-up" in `graph` for why that cannot miss a trigger.
+
+use std::borrow::Borrow;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use crate::CancelToken;
+use crate::sync::{Thread, current_thread, park};
+
+/// Someone to wake when a token triggers: a task, or a thread parked in a blocking wait.
+pub(crate) enum Waiter {
+    Task(Waker),
+    Thread(Thread),
+}
+
+impl Waiter {
+    /// The task of `waker`, or the current thread when `None`.
+    pub(crate) fn new(waker: Option<&Waker>) -> Self {
+        match waker {
+            Some(waker) => Waiter::Task(waker.clone()),
+            None => Waiter::Thread(current_thread()),
+        }
+    }
+
+    /// Whether waking `self` already wakes what `Waiter::new(waker)` would.
+    pub(crate) fn is(&self, waker: Option<&Waker>) -> bool {
+        match (self, waker) {
+            (Waiter::Task(mine), Some(waker)) => mine.will_wake(waker),
+            (Waiter::Thread(mine), None) => mine.id() == current_thread().id(),
+            _ => false,
+        }
+    }
+
+    pub(crate) fn wake(self) {
+        match self {
+            Waiter::Task(waker) => waker.wake(),
+            Waiter::Thread(thread) => thread.unpark(),
+        }
+    }
+}
+
+/// A registration in a token's waiter list, removed on drop: the one piece of logic behind
+/// [`Wait`], [`WaitOwned`] and the cancellable waits.
+pub(crate) struct Registration<T: Borrow<CancelToken>> {
+    pub(crate) token: T,
+    key: Option<usize>,
+}
+
+impl<T: Borrow<CancelToken>> Registration<T> {
+    pub(crate) fn new(token: T) -> Self {
+        Registration { token, key: None }
+    }
+
+    pub(crate) fn poll_triggered(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let inner = &self.token.borrow().inner;
+        // Fast path: one load. A stale "live" is re-read under the lock by `register_waiter`.
+        if inner.is_triggered() || !inner.register_waiter(&mut self.key, Some(cx.waker())) {
+            self.key = None;
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
+impl<T: Borrow<CancelToken>> Drop for Registration<T> {
+    fn drop(&mut self) {
+        if self.key.is_some() {
+            self.token.borrow().inner.deregister_waiter(&mut self.key);
+        }
+    }
+}
+
+/// The future of [`CancelToken::wait`]: ready once the token is triggered.
+///
+/// * Ready at once, without locking, if the token is already triggered.
+/// * Cancel-safe: dropping it removes its registration; nothing stays behind in the token.
+/// * Allocates nothing of its own; the token's waiter list grows by one slot while it is pending
+///   (the token's first waiter also allocates that list).
+#[must_use = "futures do nothing unless polled"]
+pub struct Wait<'a>(pub(crate) Registration<&'a CancelToken>);
+
+/// The future of [`CancelToken::wait_owned`]: like [`Wait`], but owns a handle, so it is `'static`.
+#[must_use = "futures do nothing unless polled"]
+pub struct WaitOwned(pub(crate) Registration<CancelToken>);
+
+impl Future for Wait<'_> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.poll_triggered(cx)
+    }
+}
+
+impl Future for WaitOwned {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.poll_triggered(cx)
+    }
+}
+
+impl std::fmt::Debug for Wait<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Wait").field(self.0.token).finish()
+    }
+}
+
+impl std::fmt::Debug for WaitOwned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("WaitOwned").field(&self.0.token).finish()
+    }
+}
+
+/// Parks the current thread until `token` triggers or `deadline` passes (never, when `None`).
+/// Returns whether the token is triggered.
+pub(crate) fn block_until(token: &CancelToken, deadline: Option<Instant>) -> bool {
+    let inner = &token.inner;
+    let mut key = None;
+    if inner.is_triggered() || !inner.register_waiter(&mut key, None) {
+        return true;
+    }
+    loop {
+        // Parking is allowed to wake spuriously: only the state says when to stop.
+        if inner.is_triggered() {
+            return true;
+        }
+        match deadline {
+            None => park(),
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return inner.deregister_waiter(&mut key);
+                }
+                park_timeout(left);
+            }
+        }
+    }
+}
+
+#[cfg(not(loom))]
+fn park_timeout(left: Duration) {
+    std::thread::park_timeout(left);
+}
+
+#[cfg(loom)]
+fn park_timeout(_: Duration) {
+    // loom has no clock: a timed park is a park that may wake for any reason.
+    crate::sync::park();
+}
