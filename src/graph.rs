@@ -56,21 +56,25 @@
 //! A trigger walks the graph with an explicit stack; `Drop` releases a chain of parents one level
 //! at a time in a loop. Neither uses stack space per level, so any depth works on a small stack.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::{Arc, Weak};
 use std::task::Waker;
+use std::time::Instant;
 
 use slab::Slab;
 
+use crate::Reason;
+use crate::callback::Callback;
 use crate::name::Name;
 use crate::sync::{AtomicU32, Mutex, lock};
-use crate::timer::{self, TimerKey};
+use crate::timer::TimerEntry;
 use crate::wait::Waiter;
 
 /// One token: its state word, its name, its one inline parent, and the lazily allocated rest.
 ///
 /// Kept to 48 bytes so a root token is a single 64-byte allocation: everything a root token does
-/// not need until something derives from it or waits on it lives in [`Node`].
+/// not need until something derives from it, waits on it or gives it a deadline lives in [`Node`].
 pub(crate) struct Inner {
     state: AtomicU32,
     /// This token's key in `parent`'s `children` slab, or `NO_KEY` when not registered there.
@@ -82,15 +86,22 @@ pub(crate) struct Inner {
     node: Mutex<Option<Box<Node>>>,
 }
 
-/// The part of a token that other tokens and waiters register with, allocated on first use.
+/// The part of a token that other tokens, waiters and callbacks register with, allocated on first
+/// use.
 #[derive(Default)]
 struct Node {
     children: Slab<Child>,
     waiters: Slab<Waiter>,
+    /// Pending callbacks by registration number, so they run in registration order.
+    callbacks: BTreeMap<u64, Arc<Callback>>,
+    next_callback: u64,
     /// The parents of a token made by `any` or `chain` (empty for every other token).
     parents: Vec<Link>,
-    /// This token's own deadline entry in the timer, while one is scheduled.
-    timer: Option<TimerKey>,
+    /// This token's own deadline, and its entry in a timer while that is pending.
+    deadline: Option<Instant>,
+    timer: Option<TimerEntry>,
+    /// The reason given to `trigger_with`, when the state says `Cause::Reason`.
+    reason: Option<Reason>,
 }
 
 struct Child {
@@ -109,7 +120,8 @@ struct Link {
 struct Fired {
     children: Slab<Child>,
     waiters: Slab<Waiter>,
-    timer: Option<TimerKey>,
+    callbacks: BTreeMap<u64, Arc<Callback>>,
+    timer: Option<TimerEntry>,
 }
 
 const NO_KEY: u32 = u32::MAX;
@@ -124,6 +136,8 @@ pub(crate) enum Cause {
     Trigger,
     /// Its own deadline passed.
     Deadline,
+    /// Its own `trigger_with`: the reason is in its node.
+    Reason,
     /// Its parent number `i` was triggered (see `Inner::parent_at`).
     Via(u32),
 }
@@ -135,34 +149,40 @@ mod state {
     pub(super) const LIVE: u32 = 0;
     pub(super) const NEVER: u32 = u32::MAX - 1;
     const TRIGGERED: u32 = 1;
+    // Bits 1-2: the kind of cause; bits 3.. : the parent index of `Via`.
+    const TRIGGER: u32 = 0b000;
     const DEADLINE: u32 = 0b010;
-    const VIA: u32 = 0b100;
+    const REASON: u32 = 0b100;
+    const VIA: u32 = 0b110;
+    const KIND: u32 = 0b110;
 
     pub(super) fn is_triggered(state: u32) -> bool {
         state & TRIGGERED != 0
     }
 
     pub(super) fn encode(cause: Cause) -> u32 {
-        match cause {
-            Cause::Trigger => TRIGGERED,
-            Cause::Deadline => TRIGGERED | DEADLINE,
-            // `via` is below the number of parents, far below 2^29 (each parent link is a heap
-            // allocation of 16 bytes); the mask keeps an impossible overflow from touching the
-            // flag bits.
-            Cause::Via(via) => TRIGGERED | VIA | ((via << 3) & !0b111),
-        }
+        TRIGGERED
+            | match cause {
+                Cause::Trigger => TRIGGER,
+                Cause::Deadline => DEADLINE,
+                Cause::Reason => REASON,
+                // `via` is below the number of parents, far below 2^29 (each parent link is a
+                // heap allocation of 16 bytes); the shift drops an impossible overflow rather
+                // than let it touch the flag bits.
+                Cause::Via(via) => VIA | (via << 3),
+            }
     }
 
     pub(super) fn decode(state: u32) -> Option<Cause> {
         if !is_triggered(state) {
-            None
-        } else if state & VIA != 0 {
-            Some(Cause::Via(state >> 3))
-        } else if state & DEADLINE != 0 {
-            Some(Cause::Deadline)
-        } else {
-            Some(Cause::Trigger)
+            return None;
         }
+        Some(match state & KIND {
+            TRIGGER => Cause::Trigger,
+            DEADLINE => Cause::Deadline,
+            REASON => Cause::Reason,
+            _ => Cause::Via(state >> 3),
+        })
     }
 }
 
@@ -187,6 +207,10 @@ impl Inner {
 
     pub(crate) fn name(&self) -> &str {
         self.name.as_str()
+    }
+
+    pub(crate) fn name_clone(&self) -> Name {
+        self.name.clone()
     }
 
     /// One `Acquire` load: pairs with the `Release` store in `fire`.
@@ -259,7 +283,7 @@ impl Inner {
             if !live {
                 // (I3) born triggered by the first parent found triggered. A parent linked
                 // earlier may have fired us meanwhile: then that cause stands (I1).
-                Inner::trigger(&token, Cause::Via(via));
+                Inner::trigger(&token, Cause::Via(via), None);
                 break;
             }
         }
@@ -269,18 +293,20 @@ impl Inner {
         token
     }
 
-    /// Triggers this token with `cause` and every live token derived from it; wakes their waiters.
-    /// Returns false if this token was already triggered (or can never be).
+    /// Triggers this token with `cause` (and `reason`, for `Cause::Reason`), and every live token
+    /// derived from it. Returns false if this token was already triggered (or can never be).
     ///
-    /// Every derived token reads triggered before any waiter is woken, so a woken task sees the
-    /// whole subtree cancelled.
-    pub(crate) fn trigger(this: &Arc<Inner>, cause: Cause) -> bool {
-        let Some(fired) = this.fire(cause) else {
+    /// In order: every token reached is marked triggered; then their callbacks run (each token's
+    /// in registration order, tokens in the order reached, this one first); then their waiters are
+    /// woken. So a callback or a woken task sees the whole subtree triggered.
+    pub(crate) fn trigger(this: &Arc<Inner>, cause: Cause, reason: Option<Reason>) -> bool {
+        let Some(fired) = this.fire(cause, reason) else {
             return false;
         };
         let mut pending: Vec<(Arc<Inner>, u32)> = Vec::new();
         let mut to_wake: Vec<Slab<Waiter>> = Vec::new();
-        let mut timers: Vec<TimerKey> = Vec::new();
+        let mut to_call: Vec<Arc<Callback>> = Vec::new();
+        let mut timers: Vec<TimerEntry> = Vec::new();
         let mut absorb = |fired: Fired, pending: &mut Vec<(Arc<Inner>, u32)>| {
             pending.extend(
                 fired
@@ -291,16 +317,18 @@ impl Inner {
             if !fired.waiters.is_empty() {
                 to_wake.push(fired.waiters);
             }
+            to_call.extend(fired.callbacks.into_values());
             timers.extend(fired.timer);
         };
         absorb(fired, &mut pending);
         while let Some((child, via)) = pending.pop() {
-            if let Some(fired) = child.fire(Cause::Via(via)) {
+            if let Some(fired) = child.fire(Cause::Via(via), None) {
                 absorb(fired, &mut pending);
             }
             // If this was the child's last handle, its `Drop` runs here, with no lock held (I5).
         }
-        timers.into_iter().for_each(timer::cancel);
+        timers.into_iter().for_each(TimerEntry::cancel);
+        to_call.iter().for_each(|callback| callback.run());
         to_wake
             .into_iter()
             .flatten()
@@ -308,11 +336,16 @@ impl Inner {
         true
     }
 
-    /// Sets the state and takes what must be propagated and woken, in one critical section (I1, I2).
-    fn fire(&self, cause: Cause) -> Option<Fired> {
+    /// Sets the state and takes what must be propagated, called and woken, in one critical
+    /// section (I1, I2).
+    fn fire(&self, cause: Cause, reason: Option<Reason>) -> Option<Fired> {
         let mut node = lock(&self.node);
         if self.state.load(Relaxed) != state::LIVE {
             return None;
+        }
+        if let Some(reason) = reason {
+            // Stored before the state that tells readers to look for it (I4's `Release`).
+            node.get_or_insert_with(Box::default).reason = Some(reason);
         }
         // (I4) `Release`: pairs with `Acquire` in `is_triggered` and `cause`.
         self.state.store(state::encode(cause), Release);
@@ -320,21 +353,51 @@ impl Inner {
             Some(node) => Fired {
                 children: std::mem::take(&mut node.children),
                 waiters: std::mem::take(&mut node.waiters),
+                callbacks: std::mem::take(&mut node.callbacks),
                 timer: node.timer.take(),
             },
             None => Fired::default(),
         })
     }
 
-    /// The token whose own trigger (or deadline) caused this one's, or `None` if it is live.
-    pub(crate) fn cause(this: &Arc<Inner>) -> Option<(Arc<Inner>, Cause)> {
+    /// The token whose own trigger (or deadline) caused this one's, and why; `None` if live.
+    pub(crate) fn cause(this: &Arc<Inner>) -> Option<(Arc<Inner>, Reason)> {
         let mut token = this.clone();
         loop {
-            match state::decode(token.state.load(Acquire))? {
-                Cause::Via(via) => token = token.parent_at(via),
-                cause => return Some((token, cause)),
+            let reason = match state::decode(token.state.load(Acquire))? {
+                Cause::Via(via) => {
+                    token = token.parent_at(via);
+                    continue;
+                }
+                Cause::Trigger => Reason::Triggered,
+                Cause::Deadline => Reason::DeadlineExceeded,
+                // Stored by `fire` before the state, and never changed after (I1).
+                Cause::Reason => lock(&token.node)
+                    .as_ref()
+                    .and_then(|node| node.reason.clone())
+                    .expect("(I4) a `Reason` state has its reason stored"),
+            };
+            return Some((token, reason));
+        }
+    }
+
+    /// The earliest deadline of this token and all its ancestors. Visits every ancestor once.
+    pub(crate) fn deadline(this: &Arc<Inner>) -> Option<Instant> {
+        let mut seen: Vec<*const Inner> = Vec::new();
+        let mut to_visit = vec![this.clone()];
+        let mut earliest: Option<Instant> = None;
+        while let Some(token) = to_visit.pop() {
+            if seen.contains(&Arc::as_ptr(&token)) {
+                continue;
+            }
+            seen.push(Arc::as_ptr(&token));
+            to_visit.extend(token.parent.clone());
+            if let Some(node) = lock(&token.node).as_ref() {
+                to_visit.extend(node.parents.iter().map(|link| link.parent.clone()));
+                earliest = earliest.into_iter().chain(node.deadline).min();
             }
         }
+        earliest
     }
 
     /// Parent number `via` (I4 guarantees it exists and is triggered when a state names it).
@@ -396,16 +459,38 @@ impl Inner {
         triggered
     }
 
-    /// Gives this live token a deadline entry in the timer. Returns false if it is triggered.
-    pub(crate) fn set_timer(this: &Arc<Inner>, key: TimerKey) -> bool {
-        let mut node = lock(&this.node);
+    /// Gives this live token its deadline and the timer entry that enforces it; hands the entry
+    /// back if the token is no longer live.
+    pub(crate) fn set_timer(this: &Arc<Inner>, entry: TimerEntry, deadline: Instant) -> Result<(), TimerEntry> {
+        let mut guard = lock(&this.node);
         if this.state.load(Relaxed) != state::LIVE {
-            return false;
+            return Err(entry);
         }
-        let old = node.get_or_insert_with(Box::default).timer.replace(key);
-        drop(node);
-        old.into_iter().for_each(timer::cancel); // (I5) timer lock taken after the node lock
-        true
+        let node = guard.get_or_insert_with(Box::default);
+        node.deadline = node.deadline.into_iter().chain([deadline]).min();
+        let earlier = node.timer.replace(entry);
+        drop(guard);
+        earlier.into_iter().for_each(TimerEntry::cancel); // (I5) the timer lock comes after
+        Ok(())
+    }
+
+    /// Registers `callback` to run when this token triggers. Returns its registration number, or
+    /// `None` if the token is already triggered or can never be (then nothing is kept).
+    pub(crate) fn add_callback(&self, callback: &Arc<Callback>) -> Option<u64> {
+        let mut node = lock(&self.node);
+        if self.state.load(Relaxed) != state::LIVE {
+            return None;
+        }
+        let node = node.get_or_insert_with(Box::default);
+        let id = node.next_callback;
+        node.next_callback += 1;
+        node.callbacks.insert(id, callback.clone());
+        Some(id)
+    }
+
+    /// Takes a pending callback out; `None` if a trigger already took it (I2).
+    pub(crate) fn remove_callback(&self, id: u64) -> Option<Arc<Callback>> {
+        lock(&self.node).as_mut()?.callbacks.remove(&id)
     }
 
     /// Unregisters this token from its parents (I2: a no-op where a parent already fired) and
@@ -417,7 +502,7 @@ impl Inner {
             .unwrap_or_else(|e| e.into_inner())
             .take()
         {
-            node.timer.into_iter().for_each(timer::cancel);
+            node.timer.into_iter().for_each(TimerEntry::cancel);
             for link in node.parents {
                 link.parent.forget_child(link.key);
                 orphans.push(link.parent);
@@ -487,6 +572,7 @@ mod tests {
         for cause in [
             Cause::Trigger,
             Cause::Deadline,
+            Cause::Reason,
             Cause::Via(0),
             Cause::Via(7),
             Cause::Via(1 << 20),

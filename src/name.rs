@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 
+#[derive(Clone)]
 pub(crate) enum Name {
     Static(&'static str),
     Owned(Box<String>),

@@ -9,14 +9,14 @@ pub(crate) use loom::sync::atomic::AtomicU32;
 #[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 #[cfg(loom)]
-pub(crate) use loom::thread::{Thread, current as current_thread, park};
+pub(crate) use loom::thread::{Thread, ThreadId, current as current_thread, park};
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::AtomicU32;
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 #[cfg(not(loom))]
-pub(crate) use std::thread::{Thread, current as current_thread, park};
+pub(crate) use std::thread::{Thread, ThreadId, current as current_thread, park};
 
 /// Locks `mutex`, ignoring poison.
 ///

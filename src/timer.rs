@@ -1,111 +1,136 @@
-//! One timer for the whole process: the thread that triggers tokens at their deadlines.
+//! Deadlines: one ordered map of pending deadlines per clock, and for the real clock one thread for
+//! the whole process that triggers tokens when theirs pass.
 //!
-//! A deadline costs an entry in one ordered map, not a thread or a task, and works the same under
-//! tokio, smol, `futures::executor::block_on` or no executor at all. The thread starts with the
-//! first deadline and then sleeps on a condition variable until the earliest entry is due.
+//! A deadline costs an entry in a map, not a thread or a task, and works the same under tokio,
+//! smol, `futures::executor::block_on` or no executor at all. The process timer's thread starts
+//! with the first deadline and sleeps on a condition variable until the earliest entry is due. A
+//! [`ManualClock`](crate::ManualClock) owns a timer of its own that only moves when told to.
 //!
 //! # Invariants
 //!
-//! * The map holds `Weak`s: a deadline keeps no token alive. A token removes its entry when it
+//! * The map holds `Weak`s: a deadline keeps no token alive. A token cancels its entry when it
 //!   triggers or drops (see `graph`), so a token that goes away early leaves nothing here.
-//! * Lock order (graph's I5): the timer lock is never held together with a node lock. The thread
-//!   takes due entries out under the lock, unlocks, then triggers them.
+//! * Lock order (graph's I5): a timer's lock is never held together with a node lock. Due entries
+//!   are taken out under the lock; the tokens are triggered after unlocking.
 //! * The condition variable is notified whenever an insertion becomes the earliest entry, so the
 //!   thread never sleeps past a deadline that was added while it slept.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::Instant;
 
 use crate::graph::{Cause, Inner};
 
-/// An entry of the timer: when, and a sequence number to keep equal instants apart.
-pub(crate) type TimerKey = (Instant, u64);
+/// An entry of a timer: when, and a sequence number to keep equal instants apart.
+type Key = (Instant, u64);
 
-struct Timer {
-    entries: Mutex<BTreeMap<TimerKey, Weak<Inner>>>,
+pub(crate) struct Timer {
+    entries: Mutex<BTreeMap<Key, Weak<Inner>>>,
     earliest_changed: Condvar,
     next_id: AtomicU64,
 }
 
-fn timer() -> &'static Timer {
-    static TIMER: OnceLock<Timer> = OnceLock::new();
-    TIMER.get_or_init(|| {
-        std::thread::Builder::new()
-            .name("cancel-token-timer".into())
-            .spawn(|| run(timer()))
-            .expect("cannot start the cancel-token timer thread");
-        Timer {
+/// A token's scheduled deadline, kept in its node so the token can take it out again.
+pub(crate) struct TimerEntry {
+    timer: Arc<Timer>,
+    key: Key,
+}
+
+impl TimerEntry {
+    /// Removes the entry; a no-op if it already fired.
+    pub(crate) fn cancel(self) {
+        self.timer.entries().remove(&self.key);
+    }
+}
+
+impl Timer {
+    /// A timer nothing drives but its owner (see `ManualClock`).
+    pub(crate) fn new() -> Arc<Timer> {
+        Arc::new(Timer {
             entries: Mutex::new(BTreeMap::new()),
             earliest_changed: Condvar::new(),
             next_id: AtomicU64::new(0),
+        })
+    }
+
+    /// The process timer, on the real clock, with its thread.
+    pub(crate) fn process() -> &'static Arc<Timer> {
+        static PROCESS: OnceLock<Arc<Timer>> = OnceLock::new();
+        PROCESS.get_or_init(|| {
+            let timer = Timer::new();
+            let driven = timer.clone();
+            std::thread::Builder::new()
+                .name("cancel-token-timer".into())
+                .spawn(move || driven.run())
+                .expect("cannot start the cancel-token timer thread");
+            timer
+        })
+    }
+
+    fn entries(&self) -> MutexGuard<'_, BTreeMap<Key, Weak<Inner>>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Triggers `token` with [`Cause::Deadline`] at `deadline`, unless it triggers or drops first.
+    /// A deadline at or before `now` triggers it at once, on the caller's thread.
+    pub(crate) fn schedule(self: &Arc<Self>, token: &Arc<Inner>, deadline: Instant, now: Instant) {
+        if deadline <= now {
+            Inner::trigger(token, Cause::Deadline, None);
+            return;
         }
-    })
-}
-
-fn entries(timer: &Timer) -> std::sync::MutexGuard<'_, BTreeMap<TimerKey, Weak<Inner>>> {
-    timer.entries.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Triggers `token` with [`Cause::Deadline`] at `deadline`, unless it triggers or drops first.
-/// A deadline already passed triggers it at once, on the caller's thread.
-pub(crate) fn schedule(token: &Arc<Inner>, deadline: Instant) {
-    if deadline <= Instant::now() {
-        Inner::trigger(token, Cause::Deadline);
-        return;
+        let key = (deadline, self.next_id.fetch_add(1, Relaxed));
+        let mut entries = self.entries();
+        entries.insert(key, Arc::downgrade(token));
+        let earliest = entries.first_key_value().is_some_and(|(first, _)| *first == key);
+        drop(entries);
+        if earliest {
+            self.earliest_changed.notify_one();
+        }
+        // Handed to the token after the entry exists, so a trigger racing with us still finds it to
+        // cancel; a token that triggered first gives it straight back.
+        let entry = TimerEntry { timer: self.clone(), key };
+        if let Err(entry) = Inner::set_timer(token, entry, deadline) {
+            entry.cancel();
+        }
     }
-    let timer = timer();
-    let key = (deadline, timer.next_id.fetch_add(1, Relaxed));
-    let mut map = entries(timer);
-    map.insert(key, Arc::downgrade(token));
-    let earliest = map
-        .first_key_value()
-        .is_some_and(|(first, _)| *first == key);
-    drop(map);
-    if earliest {
-        timer.earliest_changed.notify_one();
-    }
-    // Registered after the entry exists, so a trigger racing with us still finds it to cancel; a
-    // token that triggered first has no use for it.
-    if !Inner::set_timer(token, key) {
-        cancel(key);
-    }
-}
 
-/// Removes an entry (keys only come from `schedule`, so the timer exists); a no-op if it fired.
-pub(crate) fn cancel(key: TimerKey) {
-    entries(timer()).remove(&key);
-}
-
-fn run(timer: &'static Timer) {
-    let mut map = entries(timer);
-    loop {
-        let now = Instant::now();
+    /// Triggers every token whose deadline is at or before `now`.
+    pub(crate) fn fire_due(&self, now: Instant) {
         let mut due = Vec::new();
-        while let Some(entry) = map.first_entry().filter(|entry| entry.key().0 <= now) {
+        let mut entries = self.entries();
+        while let Some(entry) = entries.first_entry().filter(|entry| entry.key().0 <= now) {
             due.push(entry.remove());
         }
-        if !due.is_empty() {
-            drop(map);
-            for token in due.iter().filter_map(Weak::upgrade) {
-                Inner::trigger(&token, Cause::Deadline);
-            }
-            map = entries(timer);
-            continue;
+        drop(entries);
+        for token in due.iter().filter_map(Weak::upgrade) {
+            Inner::trigger(&token, Cause::Deadline, None);
         }
-        let sleep = map
-            .first_key_value()
-            .map(|(&(at, _), _)| at.saturating_duration_since(now));
-        map = match sleep {
-            None => timer
-                .earliest_changed
-                .wait(map)
-                .unwrap_or_else(PoisonError::into_inner),
-            Some(sleep) => {
-                let woken = timer.earliest_changed.wait_timeout(map, sleep);
-                woken.unwrap_or_else(PoisonError::into_inner).0
-            }
-        };
+    }
+
+    /// How many deadlines are pending (for tests: a token gone early must leave none).
+    pub(crate) fn pending(&self) -> usize {
+        self.entries().len()
+    }
+
+    fn run(&self) {
+        loop {
+            self.fire_due(Instant::now());
+            let entries = self.entries();
+            // Read after locking: the triggers above took time, and an entry due by now must not
+            // wait for a whole stale interval.
+            let now = Instant::now();
+            let sleep = entries
+                .first_key_value()
+                .map(|(&(at, _), _)| at.saturating_duration_since(now));
+            // Woken early by an earlier insertion, or spuriously: the loop re-reads the clock.
+            drop(match sleep {
+                None => self.earliest_changed.wait(entries).unwrap_or_else(PoisonError::into_inner),
+                Some(sleep) => {
+                    let woken = self.earliest_changed.wait_timeout(entries, sleep);
+                    woken.unwrap_or_else(PoisonError::into_inner).0
+                }
+            });
+        }
     }
 }

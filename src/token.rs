@@ -7,11 +7,14 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::callback::{Callback, CallbackGuard};
 use crate::cancellable::{CancellableWait, CancellableWaitTimeout, FirstOf};
 use crate::graph::{Cause, Inner};
+use crate::guard::DropGuard;
 use crate::name::Name;
+use crate::timer::Timer;
 use crate::wait::{self, Registration, Wait, WaitOwned};
-use crate::{OperationCancelled, timer};
+use crate::{OperationCancelled, Reason};
 
 /// A named, cloneable signal that an operation should stop.
 ///
@@ -60,7 +63,28 @@ impl CancelToken {
     /// before any waiter is woken, so a woken task sees the whole subtree triggered. Runs no
     /// recursion per level: a chain of any depth works on a small stack.
     pub fn trigger(&self) {
-        Inner::trigger(&self.inner, Cause::Trigger);
+        Inner::trigger(&self.inner, Cause::Trigger, None);
+    }
+
+    /// Like [`trigger`](Self::trigger), recording why: the [`Reason`] every token it reaches
+    /// reports, from [`reason`](Self::reason) and from [`OperationCancelled::reason`]. The first
+    /// trigger wins: a token already triggered keeps its first reason. Any
+    /// `Error + Send + Sync + 'static` value converts into a [`Reason::Custom`].
+    ///
+    /// Built-in reasons cost nothing extra; a [`Reason::Signal`] or [`Reason::Custom`] is stored
+    /// in the token (allocating its node if nothing else has).
+    pub fn trigger_with(&self, reason: impl Into<Reason>) {
+        let (cause, stored) = match reason.into() {
+            Reason::Triggered => (Cause::Trigger, None),
+            Reason::DeadlineExceeded => (Cause::Deadline, None),
+            reason => (Cause::Reason, Some(reason)),
+        };
+        Inner::trigger(&self.inner, cause, stored);
+    }
+
+    /// Why this token is triggered (the reason of the token that caused it); `None` while live.
+    pub fn reason(&self) -> Option<Reason> {
+        Inner::cause(&self.inner).map(|(_, reason)| reason)
     }
 
     /// Whether this token is triggered: one atomic load, no lock, the same cost at any depth.
@@ -93,7 +117,8 @@ impl CancelToken {
     }
 
     pub(crate) fn cancellation(&self) -> Option<OperationCancelled> {
-        self.triggered_token().map(OperationCancelled::new)
+        Inner::cause(&self.inner)
+            .map(|(inner, reason)| OperationCancelled::new(CancelToken { inner }, reason))
     }
 
     /// A future that completes once this token is triggered: at once if it already is.
@@ -168,11 +193,90 @@ impl CancelToken {
         work: F,
         timeout: Duration,
     ) -> CancellableWaitTimeout<F::IntoFuture> {
-        let deadline = self.child("timeout");
-        if let Some(at) = Instant::now().checked_add(timeout) {
-            timer::schedule(&deadline.inner, at);
+        CancellableWaitTimeout::new(self.with_timeout(timeout), timeout, work.into_future())
+    }
+
+    /// A child of this token, named like it, that triggers itself after `timeout` with
+    /// [`Reason::DeadlineExceeded`], even if nobody is polling or waiting on it.
+    ///
+    /// The deadline is an entry in one process-wide timer (one thread for the whole process,
+    /// started on first use): no thread or task per token, and any executor or none. A token
+    /// triggered or dropped before its deadline takes its entry out at once. A timeout too large
+    /// to represent means no deadline. For tests, [`ManualClock`](crate::ManualClock) makes the
+    /// same tokens on a clock that only moves when told.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cancel_token::{CancelToken, Reason};
+    ///
+    /// let request = CancelToken::new("request");
+    /// let attempt = request.with_timeout(Duration::from_millis(10));
+    /// attempt.wait_blocking();
+    /// let cancelled = attempt.check().unwrap_err();
+    /// assert!(matches!(cancelled.reason(), Reason::DeadlineExceeded));
+    /// assert!(!request.triggered());
+    /// ```
+    pub fn with_timeout(&self, timeout: Duration) -> CancelToken {
+        let now = Instant::now();
+        self.deadline_child(Timer::process(), now.checked_add(timeout), now)
+    }
+
+    /// Like [`with_timeout`](Self::with_timeout), with the deadline as an instant.
+    pub fn with_deadline(&self, deadline: Instant) -> CancelToken {
+        self.deadline_child(Timer::process(), Some(deadline), Instant::now())
+    }
+
+    pub(crate) fn deadline_child(&self, timer: &Arc<Timer>, deadline: Option<Instant>, now: Instant) -> CancelToken {
+        let child = CancelToken { inner: Inner::child(&self.inner, self.inner.name_clone()) };
+        if let Some(deadline) = deadline {
+            timer.schedule(&child.inner, deadline, now);
         }
-        CancellableWaitTimeout::new(deadline, timeout, work.into_future())
+        child
+    }
+
+    /// The earliest deadline in force on this token: its own, or any ancestor's.
+    pub fn deadline(&self) -> Option<Instant> {
+        Inner::deadline(&self.inner)
+    }
+
+    /// Runs `f` once, when this token is triggered, on the triggering thread (the timer's thread
+    /// for a deadline); at once, on this thread, if it already is. Dropping the returned guard
+    /// unregisters `f` (waiting for it if it is running on another thread);
+    /// [`CallbackGuard::detach`] keeps it registered.
+    ///
+    /// Order: a trigger first marks every token it reaches, then runs their callbacks (one
+    /// token's in registration order; the triggered token's before its descendants'), then wakes
+    /// their waiters. A panicking callback is caught: it poisons nothing and the other callbacks
+    /// still run. `f` must not block for long: it holds up the trigger.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    /// use cancel_token::CancelToken;
+    ///
+    /// let token = CancelToken::new("connection");
+    /// let closed = Arc::new(AtomicBool::new(false));
+    /// let flag = closed.clone();
+    /// let _guard = token.on_trigger(move || flag.store(true, Ordering::SeqCst));
+    /// token.trigger();
+    /// assert!(closed.load(Ordering::SeqCst));
+    /// ```
+    pub fn on_trigger(&self, f: impl FnOnce() + Send + 'static) -> CallbackGuard {
+        let callback = Callback::new(f);
+        match self.inner.add_callback(&callback) {
+            Some(id) => CallbackGuard::new(self.clone(), Some((id, callback))),
+            None => {
+                if self.triggered() {
+                    callback.run();
+                }
+                CallbackGuard::new(self.clone(), None)
+            }
+        }
+    }
+
+    /// A guard that triggers this token when dropped, unless disarmed.
+    pub fn drop_guard(self) -> DropGuard {
+        DropGuard::new(self)
     }
 
     /// Runs several futures until the first completes (its output wins, the others are dropped)
