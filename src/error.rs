@@ -3,28 +3,44 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::CancelToken;
+use crate::{CancelToken, Reason};
 
 /// An operation stopped because a token was triggered: the seed's `OperationCancelled`.
 ///
 /// [`token()`](Self::token) is the token whose `trigger()` caused the cancellation, which is not
 /// necessarily the one that was checked: checking a `child` of a triggered `parent` names the
 /// parent. Its `Display` is the seed's sentence, `Cancellation requested by NAME token`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct OperationCancelled {
     token: CancelToken,
+    reason: Reason,
 }
 
 impl OperationCancelled {
-    pub(crate) fn new(token: CancelToken) -> Self {
-        OperationCancelled { token }
+    pub(crate) fn new(token: CancelToken, reason: Reason) -> Self {
+        OperationCancelled { token, reason }
     }
 
     /// The token whose trigger caused this cancellation.
     pub fn token(&self) -> &CancelToken {
         &self.token
     }
+
+    /// Why that token was triggered: [`Reason::DeadlineExceeded`] for a deadline, the value given
+    /// to [`trigger_with`](CancelToken::trigger_with), and so on.
+    pub fn reason(&self) -> &Reason {
+        &self.reason
+    }
 }
+
+/// Two cancellations are equal when the same token caused them (it has one reason, forever).
+impl PartialEq for OperationCancelled {
+    fn eq(&self, other: &Self) -> bool {
+        self.token == other.token
+    }
+}
+
+impl Eq for OperationCancelled {}
 
 impl fmt::Display for OperationCancelled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -36,6 +52,7 @@ impl fmt::Debug for OperationCancelled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OperationCancelled")
             .field("token", &self.token)
+            .field("reason", &self.reason)
             .finish()
     }
 }
@@ -76,5 +93,49 @@ impl std::error::Error for WaitError {
 impl From<OperationCancelled> for WaitError {
     fn from(cancelled: OperationCancelled) -> Self {
         WaitError::Cancelled(cancelled)
+    }
+}
+
+/// The crate's failures other than a cancellation or a timeout: a closed [`Drain`](crate::Drain),
+/// aborted tracked work, and the operating system refusing a thread or a signal handler.
+///
+/// `Display` is one sentence; the operating system's error, where there is one, is the
+/// [`source`](std::error::Error::source), not repeated in the sentence.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The [`Drain`](crate::Drain) is closed (by `close` or `shutdown`): it accepts no new work.
+    Closed,
+    /// Tracked work did not finish within the drain's grace period, so the drain dropped it.
+    Aborted {
+        /// The name the work was tracked under.
+        name: std::borrow::Cow<'static, str>,
+    },
+    /// The SIGINT/SIGTERM handlers could not be installed (feature `signal`, Unix only).
+    Signal(std::io::Error),
+    /// A thread could not be started.
+    Spawn(std::io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Closed => f.write_str("the drain is closed and accepts no new work"),
+            Error::Aborted { name } => write!(
+                f,
+                "tracked work {name:?} was aborted: it did not finish within the grace period"
+            ),
+            Error::Signal(_) => f.write_str("cannot install the SIGINT/SIGTERM handlers"),
+            Error::Spawn(_) => f.write_str("cannot start a thread"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Signal(source) | Error::Spawn(source) => Some(source),
+            Error::Closed | Error::Aborted { .. } => None,
+        }
     }
 }

@@ -2,16 +2,32 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+mod callback;
 mod cancellable;
+mod clock;
 mod error;
 mod graph;
+mod guard;
 mod name;
+mod reason;
+mod shutdown;
+#[cfg(all(unix, feature = "signal"))]
+mod signal;
+mod stream;
 mod sync;
 mod timer;
 mod token;
 mod wait;
 
+pub use callback::CallbackGuard;
 pub use cancellable::{CancellableWait, CancellableWaitTimeout, FirstOf};
-pub use error::{OperationCancelled, WaitError};
+pub use clock::ManualClock;
+pub use error::{Error, OperationCancelled, WaitError};
+pub use guard::DropGuard;
+pub use reason::Reason;
+pub use shutdown::{Drain, DrainReport, Tracked};
+#[cfg(all(unix, feature = "signal"))]
+pub use signal::{SignalHandle, trigger_on_signals};
+pub use stream::{CancellableStream, StreamCancelExt};
 pub use token::CancelToken;
 pub use wait::{Wait, WaitOwned};
