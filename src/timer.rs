@@ -12,8 +12,12 @@
 //!   triggers or drops (see `graph`), so a token that goes away early leaves nothing here.
 //! * Lock order (graph's I5): a timer's lock is never held together with a node lock. Due entries
 //!   are taken out under the lock; the tokens are triggered after unlocking.
-//! * The condition variable is notified whenever an insertion becomes the earliest entry, so the
-//!   thread never sleeps past a deadline that was added while it slept.
+//! * The thread never sleeps past a pending deadline: before sleeping it records, under the lock,
+//!   when it will wake (`wake_at`; `None` for "only when notified"), and an insertion notifies it
+//!   only if the new deadline comes before that. Entries taken out early leave `wake_at` as it
+//!   was, so the thread may wake for nothing and go back to sleep, which is harmless; not waking
+//!   it for every insertion is what keeps a deadline token cheap (no futex wake, no context
+//!   switch, when the thread will be up in time anyway).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -26,9 +30,16 @@ use crate::graph::{Cause, Inner};
 type Key = (Instant, u64);
 
 pub(crate) struct Timer {
-    entries: Mutex<BTreeMap<Key, Weak<Inner>>>,
+    state: Mutex<State>,
     earliest_changed: Condvar,
     next_id: AtomicU64,
+}
+
+#[derive(Default)]
+struct State {
+    entries: BTreeMap<Key, Weak<Inner>>,
+    /// When the thread will wake by itself, if it sleeps with a timeout.
+    wake_at: Option<Instant>,
 }
 
 /// A token's scheduled deadline, kept in its node so the token can take it out again.
@@ -40,7 +51,7 @@ pub(crate) struct TimerEntry {
 impl TimerEntry {
     /// Removes the entry; a no-op if it already fired.
     pub(crate) fn cancel(self) {
-        self.timer.entries().remove(&self.key);
+        self.timer.state().entries.remove(&self.key);
     }
 }
 
@@ -48,7 +59,7 @@ impl Timer {
     /// A timer nothing drives but its owner (see `ManualClock`).
     pub(crate) fn new() -> Arc<Timer> {
         Arc::new(Timer {
-            entries: Mutex::new(BTreeMap::new()),
+            state: Mutex::default(),
             earliest_changed: Condvar::new(),
             next_id: AtomicU64::new(0),
         })
@@ -68,8 +79,8 @@ impl Timer {
         })
     }
 
-    fn entries(&self) -> MutexGuard<'_, BTreeMap<Key, Weak<Inner>>> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Triggers `token` with [`Cause::Deadline`] at `deadline`, unless it triggers or drops first.
@@ -80,11 +91,14 @@ impl Timer {
             return;
         }
         let key = (deadline, self.next_id.fetch_add(1, Relaxed));
-        let mut entries = self.entries();
-        entries.insert(key, Arc::downgrade(token));
-        let earliest = entries.first_key_value().is_some_and(|(first, _)| *first == key);
-        drop(entries);
-        if earliest {
+        let mut state = self.state();
+        state.entries.insert(key, Arc::downgrade(token));
+        let wake = state.wake_at.is_none_or(|wake_at| deadline < wake_at);
+        if wake {
+            state.wake_at = Some(deadline);
+        }
+        drop(state);
+        if wake {
             self.earliest_changed.notify_one();
         }
         // Handed to the token after the entry exists, so a trigger racing with us still finds it to
@@ -98,11 +112,11 @@ impl Timer {
     /// Triggers every token whose deadline is at or before `now`.
     pub(crate) fn fire_due(&self, now: Instant) {
         let mut due = Vec::new();
-        let mut entries = self.entries();
-        while let Some(entry) = entries.first_entry().filter(|entry| entry.key().0 <= now) {
+        let mut state = self.state();
+        while let Some(entry) = state.entries.first_entry().filter(|entry| entry.key().0 <= now) {
             due.push(entry.remove());
         }
-        drop(entries);
+        drop(state);
         for token in due.iter().filter_map(Weak::upgrade) {
             Inner::trigger(&token, Cause::Deadline, None);
         }
@@ -110,24 +124,23 @@ impl Timer {
 
     /// How many deadlines are pending (for tests: a token gone early must leave none).
     pub(crate) fn pending(&self) -> usize {
-        self.entries().len()
+        self.state().entries.len()
     }
 
     fn run(&self) {
         loop {
             self.fire_due(Instant::now());
-            let entries = self.entries();
+            let mut state = self.state();
             // Read after locking: the triggers above took time, and an entry due by now must not
             // wait for a whole stale interval.
             let now = Instant::now();
-            let sleep = entries
-                .first_key_value()
-                .map(|(&(at, _), _)| at.saturating_duration_since(now));
+            state.wake_at = state.entries.first_key_value().map(|(&(at, _), _)| at);
             // Woken early by an earlier insertion, or spuriously: the loop re-reads the clock.
-            drop(match sleep {
-                None => self.earliest_changed.wait(entries).unwrap_or_else(PoisonError::into_inner),
-                Some(sleep) => {
-                    let woken = self.earliest_changed.wait_timeout(entries, sleep);
+            drop(match state.wake_at {
+                None => self.earliest_changed.wait(state).unwrap_or_else(PoisonError::into_inner),
+                Some(at) => {
+                    let sleep = at.saturating_duration_since(now);
+                    let woken = self.earliest_changed.wait_timeout(state, sleep);
                     woken.unwrap_or_else(PoisonError::into_inner).0
                 }
             });
