@@ -1,0 +1,509 @@
+//! Graceful shutdown: a [`Drain`] tracks work in flight, and on shutdown triggers its token, waits
+//! up to a grace period for the work to finish, aborts the futures it owns that did not, and
+//! names everything that did not in a [`DrainReport`].
+//!
+//! Runtime-agnostic: the grace period is a deadline in the crate's process timer and the waits are
+//! the crate's own, so the same drain works under tokio, smol, `futures::executor` and plain
+//! threads.
+//!
+//! # Shape
+//!
+//! One [`Shared`] behind an `Arc`, three tokens and one mutex:
+//!
+//! * `token`, the user's: triggered by shutdown, handed to tracked threads; tracked futures are
+//!   expected to watch it (through [`Drain::token`]).
+//! * `abort`, a private root token: triggered when the grace period has passed. Every
+//!   [`Tracked`] future races its work against it and drops the work when it wins.
+//! * `idle`, a private root token: triggered once the drain is closed and nothing is in flight;
+//!   shutdown waits on it with the grace period as timeout.
+//! * `state`: whether the drain is closed, and a slab of the names of the work in flight.
+//!
+//! # Invariants
+//!
+//! Every place that relies on one of these names it as (D1)..(D4).
+//!
+//! 1. **(D1)** An entry is in the slab exactly while its owner, a [`Slot`] (inside a [`Tracked`]
+//!    future or a tracked thread's closure), holds its key. Only the owner removes it, once, so a
+//!    key never names someone else's entry.
+//! 2. **(D2)** `closed` changes once, from `false` to `true`, under the lock, and every insertion
+//!    checks it under the same lock first: nothing enters a closed drain.
+//! 3. **(D3)** `idle` is triggered only by whoever observed "closed and empty" under the lock. By
+//!    (D1, D2) that stays true forever once it is true, and both `close` and every removal check
+//!    it, so whichever of them comes last triggers `idle`: a shutdown cannot miss the moment the
+//!    last work finishes.
+//! 4. **(D4)** *Lock order:* the drain's mutex is a leaf. While it is held, no token is
+//!    triggered, waited on or registered with, no waker is woken and no user code runs (an entry's
+//!    name is a `Cow<'static, str>`, whose drop runs none); tokens are triggered after unlocking.
+//!    So the drain adds no edge to the tokens' lock order (graph's I5) and cannot deadlock with it.
+//!
+//! # Cost
+//!
+//! Tracking is one lock, one slab insertion (no allocation once the slab has grown, and none for a
+//! `&'static str` name) and two reference counts; finishing is one lock and one removal. A slab
+//! that grew past [`KEEP_SLOTS`] is given back when it empties, so a burst leaves no memory behind.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use pin_project_lite::pin_project;
+use slab::Slab;
+
+use crate::sync::{Mutex, lock};
+use crate::wait::Registration;
+use crate::{CancelToken, Error};
+
+/// Slabs that grew past this many slots are given back when they empty.
+const KEEP_SLOTS: usize = 64;
+
+/// Tracks work in flight and shuts it down gracefully: trigger, wait up to a grace period, abort
+/// what it owns, report by name what did not finish.
+///
+/// * [`track`](Self::track) wraps a future; the drain owns it and can abort it (drop it) after
+///   the grace period. [`track_thread`](Self::track_thread) starts a thread; threads cannot be
+///   aborted, only reported.
+/// * [`close`](Self::close) makes `track*` fail with [`Error::Closed`] from then on: unlike
+///   tokio's `TaskTracker::close`, a closed drain rejects new work, so nothing can slip in behind
+///   a shutdown's back.
+/// * [`shutdown`](Self::shutdown) (async) and [`shutdown_blocking`](Self::shutdown_blocking)
+///   close, trigger the token, wait, abort and report.
+///
+/// `Clone` is cheap (one reference count) and a clone is the same drain: hand clones to the code
+/// that starts work. The drain keeps no work alive: a [`Tracked`] future that is dropped, or a
+/// thread that returns or panics, leaves it at once.
+///
+/// ```
+/// use std::time::Duration;
+/// use cancel_token::{CancelToken, Drain};
+///
+/// let drain = Drain::new(CancelToken::new("shutdown"));
+/// // A well-behaved worker: stops when the drain's token is triggered.
+/// let worker = drain.track_thread("worker", |token| token.wait_blocking()).unwrap();
+/// // A straggler: ignores the token.
+/// let token = drain.token().clone();
+/// let straggler = drain
+///     .track("straggler", async { std::future::pending::<()>().await })
+///     .unwrap();
+/// let runner = std::thread::spawn(move || futures::executor::block_on(straggler));
+///
+/// let report = drain.shutdown_blocking(Duration::from_secs(1));
+/// assert!(token.triggered());
+/// // The straggler was aborted: its future resolves to `Error::Aborted`.
+/// assert!(report.aborted().eq(["straggler"]));
+/// assert!(runner.join().unwrap().is_err());
+/// println!("{report}"); // "1 unfinished after 1s: straggler"
+/// worker.join().unwrap();
+/// // A closed drain rejects new work.
+/// assert!(drain.track("late", async {}).is_err());
+/// ```
+#[derive(Clone)]
+pub struct Drain {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    token: CancelToken,
+    abort: CancelToken,
+    idle: CancelToken,
+    state: Mutex<State>,
+}
+
+struct State {
+    closed: bool,
+    work: Slab<Entry>,
+    /// Orders the report by tracking order (slab keys are reused, so they do not).
+    next_seq: u64,
+}
+
+struct Entry {
+    name: Cow<'static, str>,
+    kind: Kind,
+    seq: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Future,
+    Thread,
+}
+
+impl Drain {
+    /// A new, open drain that triggers `token` on shutdown and gives it to tracked threads.
+    ///
+    /// Triggering `token` by other means (a signal, a parent) does not close the drain: work can
+    /// still be tracked until [`close`](Self::close) or a shutdown.
+    pub fn new(token: CancelToken) -> Self {
+        Drain {
+            shared: Arc::new(Shared {
+                token,
+                abort: CancelToken::new("drain-abort"),
+                idle: CancelToken::new("drain-idle"),
+                state: Mutex::new(State {
+                    closed: false,
+                    work: Slab::new(),
+                    next_seq: 0,
+                }),
+            }),
+        }
+    }
+
+    /// The token the drain triggers on shutdown: tracked futures should stop when it is
+    /// triggered (for instance with [`CancelToken::cancellable_wait`] or
+    /// [`CancelToken::cancellable_stream`]).
+    pub fn token(&self) -> &CancelToken {
+        &self.shared.token
+    }
+
+    /// Tracks `work` under `name`: the returned future runs `work` and resolves to its output,
+    /// or to [`Error::Aborted`] if the drain aborts it after a shutdown's grace period. Spawn it
+    /// on any executor, or await it.
+    ///
+    /// The work counts as in flight from this call until the returned future completes or is
+    /// dropped. [`Error::Closed`] if the drain is closed; `work` is then dropped unpolled.
+    pub fn track<F: IntoFuture>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        work: F,
+    ) -> Result<Tracked<F::IntoFuture>, Error> {
+        let slot = self.shared.enter(name.into(), Kind::Future)?;
+        Ok(Tracked {
+            work: Work::Running {
+                future: work.into_future(),
+            },
+            abort: Registration::new(self.shared.abort.clone()),
+            slot,
+            started: false,
+        })
+    }
+
+    /// Starts a thread named `name` running `f` with the drain's token, and tracks it until `f`
+    /// returns or panics. A thread cannot be aborted: one still running after a shutdown's grace
+    /// period is only reported (see [`DrainReport::running_threads`]).
+    ///
+    /// [`Error::Closed`] if the drain is closed, [`Error::Spawn`] if the operating system
+    /// refuses the thread; `f` is then dropped uncalled. A name containing a NUL byte is tracked
+    /// as given but does not name the OS thread.
+    pub fn track_thread<F>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        f: F,
+    ) -> Result<JoinHandle<()>, Error>
+    where
+        F: FnOnce(CancelToken) + Send + 'static,
+    {
+        let name = name.into();
+        let mut builder = std::thread::Builder::new();
+        if !name.contains('\0') {
+            builder = builder.name(name.to_string());
+        }
+        let slot = self.shared.enter(name, Kind::Thread)?;
+        let token = self.shared.token.clone();
+        builder
+            .spawn(move || {
+                // Dropped when `f` returns or unwinds: the thread leaves the drain either way.
+                let _slot = slot;
+                f(token);
+            })
+            // A refused thread drops its closure, and the slot with it.
+            .map_err(Error::Spawn)
+    }
+
+    /// Closes the drain: from now on `track` and `track_thread` fail with [`Error::Closed`].
+    /// Work already tracked carries on. Idempotent. Does not trigger the token.
+    pub fn close(&self) {
+        let mut state = lock(&self.shared.state);
+        state.closed = true;
+        let idle = state.work.is_empty();
+        drop(state);
+        if idle {
+            // (D3) closed and empty, observed under the lock; (D4) triggered unlocked.
+            self.shared.idle.trigger();
+        }
+    }
+
+    /// Whether the drain is closed.
+    pub fn is_closed(&self) -> bool {
+        lock(&self.shared.state).closed
+    }
+
+    /// How many tracked futures and threads are in flight (tracked and not yet finished).
+    pub fn in_flight(&self) -> usize {
+        lock(&self.shared.state).work.len()
+    }
+
+    /// Shuts down: closes the drain, triggers its token, waits until every tracked piece of work
+    /// has finished or `grace` has passed, then aborts the tracked futures still running and
+    /// reports by name what did not finish.
+    ///
+    /// Aborting wakes each unfinished [`Tracked`] future, which drops its work and resolves to
+    /// [`Error::Aborted`] when its executor next polls it. Calling it again (or on a clone)
+    /// waits again and reports what is still unfinished then.
+    ///
+    /// Runs on any executor (the grace period is a deadline in the crate's timer thread).
+    /// Cancel safety: dropping this future during the grace period leaves the drain closed and
+    /// its token triggered, but aborts nothing.
+    pub async fn shutdown(&self, grace: Duration) -> DrainReport {
+        self.begin_shutdown();
+        // Ends when the drain is idle or the deadline passes; either way the report says what is
+        // left, so the result itself carries nothing.
+        let _ = CancelToken::never()
+            .cancellable_wait_timeout(self.shared.idle.wait(), grace)
+            .await;
+        self.finish(grace)
+    }
+
+    /// [`shutdown`](Self::shutdown) for plain threads: blocks the calling thread for at most
+    /// about `grace`. Do not call it from async code, which would block its executor (and,
+    /// on a single-threaded one, the very tasks it waits for).
+    pub fn shutdown_blocking(&self, grace: Duration) -> DrainReport {
+        self.begin_shutdown();
+        self.shared.idle.wait_blocking_timeout(grace);
+        self.finish(grace)
+    }
+
+    fn begin_shutdown(&self) {
+        self.close();
+        self.shared.token.trigger();
+    }
+
+    /// Names what is unfinished, then aborts. In that order: an aborted future leaves the slab as
+    /// soon as it is polled, possibly on another thread, and must still be reported.
+    fn finish(&self, grace: Duration) -> DrainReport {
+        let state = lock(&self.shared.state);
+        let mut left: Vec<(u64, Cow<'static, str>, Kind)> = state
+            .work
+            .iter()
+            .map(|(_, entry)| (entry.seq, entry.name.clone(), entry.kind))
+            .collect();
+        drop(state);
+        self.shared.abort.trigger();
+        left.sort_unstable_by_key(|&(seq, ..)| seq);
+        let (unfinished, kinds) = left.into_iter().map(|(_, name, kind)| (name, kind)).unzip();
+        DrainReport {
+            grace,
+            unfinished,
+            kinds,
+        }
+    }
+}
+
+impl Shared {
+    /// Adds an entry, unless the drain is closed (D2).
+    fn enter(self: &Arc<Self>, name: Cow<'static, str>, kind: Kind) -> Result<Slot, Error> {
+        let mut state = lock(&self.state);
+        if state.closed {
+            return Err(Error::Closed);
+        }
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        let key = state.work.insert(Entry { name, kind, seq });
+        drop(state);
+        Ok(Slot {
+            shared: self.clone(),
+            key: Some(key),
+        })
+    }
+
+    /// Removes the entry `key` (D1: it is ours), returning its name.
+    fn leave(&self, key: usize) -> Cow<'static, str> {
+        let mut state = lock(&self.state);
+        let entry = state.work.remove(key);
+        if state.work.is_empty() && state.work.capacity() > KEEP_SLOTS {
+            state.work = Slab::new();
+        }
+        let idle = state.closed && state.work.is_empty();
+        drop(state);
+        if idle {
+            // (D3) closed and empty, observed under the lock; (D4) triggered unlocked.
+            self.idle.trigger();
+        }
+        entry.name
+    }
+}
+
+/// Ownership of one entry (D1): removes it when released or dropped.
+struct Slot {
+    shared: Arc<Shared>,
+    key: Option<usize>,
+}
+
+impl Slot {
+    /// Removes the entry, once; returns its name the first time.
+    fn release(&mut self) -> Option<Cow<'static, str>> {
+        let key = self.key.take()?;
+        Some(self.shared.leave(key))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+pin_project! {
+    #[project = WorkProj]
+    enum Work<F> {
+        Running { #[pin] future: F },
+        Done,
+    }
+}
+
+pin_project! {
+    /// The future of [`Drain::track`]: runs the work, and resolves to its output, or to
+    /// [`Error::Aborted`] if the drain aborted it after a shutdown's grace period.
+    ///
+    /// * The work is polled first on every poll, so an output it produced is returned even if
+    ///   the abort came in the same instant (an output may own something that must not be
+    ///   lost). If the drain was already aborted at the first poll, the work is never polled.
+    /// * On completion, either way, the work is dropped *before* the drain hears that it
+    ///   finished, so a clean report means its resources are released.
+    /// * Dropping it drops the work and removes it from the drain, which then counts it as
+    ///   finished.
+    /// * Allocation: none; two reference counts, one slot in the drain, and, while pending, one
+    ///   slot in the abort token's waiter list.
+    ///
+    /// Polling it again after it completed panics, as for an `async` block.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Tracked<F> {
+        #[pin]
+        work: Work<F>,
+        abort: Registration<CancelToken>,
+        slot: Slot,
+        started: bool,
+    }
+}
+
+impl<F: Future> Future for Tracked<F> {
+    type Output = Result<F::Output, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let WorkProj::Running { future } = this.work.as_mut().project() else {
+            panic!("`Tracked` polled after completion");
+        };
+        if *this.started || !this.abort.token.triggered() {
+            *this.started = true;
+            if let Poll::Ready(output) = future.poll(cx) {
+                this.work.set(Work::Done);
+                this.slot.release();
+                return Poll::Ready(Ok(output));
+            }
+        }
+        ready!(this.abort.poll_triggered(cx));
+        this.work.set(Work::Done);
+        let name = this
+            .slot
+            .release()
+            .expect("(D1) the entry is ours until the work is done");
+        Poll::Ready(Err(Error::Aborted { name }))
+    }
+}
+
+impl<F> fmt::Debug for Tracked<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tracked")
+            .field("done", &matches!(self.work, Work::Done))
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Drain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.shared.state);
+        let (closed, in_flight) = (state.closed, state.work.len());
+        drop(state);
+        f.debug_struct("Drain")
+            .field("token", &self.shared.token)
+            .field("closed", &closed)
+            .field("in_flight", &in_flight)
+            .finish()
+    }
+}
+
+/// What a shutdown left unfinished: the names of the tracked work still running when the grace
+/// period ended, in the order it was tracked.
+///
+/// `Display` is `2 unfinished after 5s: worker-1, worker-2`, or
+/// `all tracked work finished within 5s` when clean.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DrainReport {
+    grace: Duration,
+    unfinished: Vec<Cow<'static, str>>,
+    /// `kinds[i]` is the kind of `unfinished[i]`.
+    kinds: Vec<Kind>,
+}
+
+impl DrainReport {
+    /// Whether everything tracked finished within the grace period.
+    pub fn is_clean(&self) -> bool {
+        self.unfinished.is_empty()
+    }
+
+    /// The names of everything that had not finished when the grace period ended, futures and
+    /// threads, in tracking order.
+    pub fn unfinished(&self) -> &[Cow<'static, str>] {
+        &self.unfinished
+    }
+
+    /// The unfinished futures, which the drain aborted (dropped at their next poll).
+    pub fn aborted(&self) -> impl Iterator<Item = &str> {
+        self.of_kind(Kind::Future)
+    }
+
+    /// The unfinished threads, which cannot be aborted and may still be running.
+    pub fn running_threads(&self) -> impl Iterator<Item = &str> {
+        self.of_kind(Kind::Thread)
+    }
+
+    /// The grace period the shutdown waited.
+    pub fn grace(&self) -> Duration {
+        self.grace
+    }
+
+    fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &str> {
+        self.unfinished
+            .iter()
+            .zip(&self.kinds)
+            .filter(move |&(_, &k)| k == kind)
+            .map(|(name, _)| &**name)
+    }
+}
+
+impl fmt::Display for DrainReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let grace = self.grace;
+        if self.is_clean() {
+            return write!(f, "all tracked work finished within {grace:?}");
+        }
+        write!(f, "{} unfinished after {grace:?}: ", self.unfinished.len())?;
+        for (i, name) in self.unfinished.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{name}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_leaves_no_memory_behind() {
+        let drain = Drain::new(CancelToken::new("burst"));
+        let tracked: Vec<_> = (0..1000)
+            .map(|_| drain.track("w", async {}).unwrap())
+            .collect();
+        assert!(lock(&drain.shared.state).work.capacity() >= 1000);
+        drop(tracked);
+        let state = lock(&drain.shared.state);
+        assert!(state.work.is_empty());
+        assert!(state.work.capacity() <= KEEP_SLOTS);
+    }
+}
