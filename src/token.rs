@@ -186,8 +186,13 @@ impl CancelToken {
     }
 
     /// Like [`cancellable_wait`](Self::cancellable_wait), giving up after `timeout` with
-    /// [`WaitError::TimedOut`](crate::WaitError::TimedOut). The timeout is a deadline in the
-    /// process-wide timer (no thread or task per call), so it works on any executor.
+    /// [`WaitError::TimedOut`](crate::WaitError::TimedOut). The timeout is a
+    /// [`with_timeout`](Self::with_timeout) child token, a deadline in the process-wide timer (no
+    /// thread or task per call), so it works on any executor. An ancestor's trigger, its own
+    /// deadline included, is [`WaitError::Cancelled`](crate::WaitError::Cancelled).
+    ///
+    /// A zero timeout has passed before the first poll: like a token triggered before the call,
+    /// it never polls the work, even work that is ready.
     pub fn cancellable_wait_timeout<F: IntoFuture>(
         &self,
         work: F,
