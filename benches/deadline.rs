@@ -22,21 +22,34 @@ const FAR: Duration = Duration::from_secs(3600);
 
 fn poll_once<F: Future>(future: F) {
     let mut future = pin!(future);
-    let pending = future.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending();
+    let pending = future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+        .is_pending();
     assert!(pending, "the benchmarked future must stay pending");
 }
 
 fn timeout_token(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
     let _entered = runtime.enter();
     let root = CancelToken::new("root");
     // Start the process timer outside the measurement.
     drop(root.with_timeout(FAR));
 
     let mut group = c.benchmark_group("timeout_create_drop");
-    group.bench_function("ours", |b| b.iter(|| drop(black_box(root.with_timeout(FAR)))));
+    group.bench_function("ours", |b| {
+        b.iter(|| drop(black_box(root.with_timeout(FAR))))
+    });
     group.bench_function("tokio_setup", |b| {
-        b.iter(|| drop(black_box(tokio::time::timeout(FAR, std::future::pending::<()>()))))
+        b.iter(|| {
+            drop(black_box(tokio::time::timeout(
+                FAR,
+                std::future::pending::<()>(),
+            )))
+        })
     });
     group.bench_function("tokio_armed", |b| {
         b.iter(|| poll_once(tokio::time::timeout(FAR, std::future::pending::<()>())))

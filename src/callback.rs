@@ -29,7 +29,10 @@ pub(crate) struct Callback {
 
 impl Callback {
     pub(crate) fn new(f: impl FnOnce() + Send + 'static) -> Arc<Callback> {
-        Arc::new(Callback { f: Mutex::new(Some(Box::new(f))), running_on: Mutex::new(None) })
+        Arc::new(Callback {
+            f: Mutex::new(Some(Box::new(f))),
+            running_on: Mutex::new(None),
+        })
     }
 
     /// Runs the callback unless it already ran or was disarmed.
@@ -74,7 +77,10 @@ pub struct CallbackGuard {
 
 impl CallbackGuard {
     pub(crate) fn new(token: CancelToken, registration: Option<(u64, Arc<Callback>)>) -> Self {
-        CallbackGuard { token, registration }
+        CallbackGuard {
+            token,
+            registration,
+        }
     }
 
     /// Keeps the callback registered for as long as the token lives, without a guard.

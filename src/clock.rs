@@ -36,7 +36,10 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock that reads the current instant until it is advanced.
     pub fn new() -> Self {
-        ManualClock { timer: Timer::new(), now: Mutex::new(Instant::now()) }
+        ManualClock {
+            timer: Timer::new(),
+            now: Mutex::new(Instant::now()),
+        }
     }
 
     /// The clock's current instant.

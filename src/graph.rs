@@ -461,7 +461,11 @@ impl Inner {
 
     /// Gives this live token its deadline and the timer entry that enforces it; hands the entry
     /// back if the token is no longer live.
-    pub(crate) fn set_timer(this: &Arc<Inner>, entry: TimerEntry, deadline: Instant) -> Result<(), TimerEntry> {
+    pub(crate) fn set_timer(
+        this: &Arc<Inner>,
+        entry: TimerEntry,
+        deadline: Instant,
+    ) -> Result<(), TimerEntry> {
         let mut guard = lock(&this.node);
         if this.state.load(Relaxed) != state::LIVE {
             return Err(entry);

@@ -32,7 +32,9 @@ impl DropGuard {
 
     /// Gives the token back without triggering it.
     pub fn disarm(mut self) -> CancelToken {
-        self.token.take().expect("a guard holds its token until disarmed or dropped")
+        self.token
+            .take()
+            .expect("a guard holds its token until disarmed or dropped")
     }
 }
 

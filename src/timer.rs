@@ -103,7 +103,10 @@ impl Timer {
         }
         // Handed to the token after the entry exists, so a trigger racing with us still finds it to
         // cancel; a token that triggered first gives it straight back.
-        let entry = TimerEntry { timer: self.clone(), key };
+        let entry = TimerEntry {
+            timer: self.clone(),
+            key,
+        };
         if let Err(entry) = Inner::set_timer(token, entry, deadline) {
             entry.cancel();
         }
@@ -113,7 +116,11 @@ impl Timer {
     pub(crate) fn fire_due(&self, now: Instant) {
         let mut due = Vec::new();
         let mut state = self.state();
-        while let Some(entry) = state.entries.first_entry().filter(|entry| entry.key().0 <= now) {
+        while let Some(entry) = state
+            .entries
+            .first_entry()
+            .filter(|entry| entry.key().0 <= now)
+        {
             due.push(entry.remove());
         }
         drop(state);
@@ -137,7 +144,10 @@ impl Timer {
             state.wake_at = state.entries.first_key_value().map(|(&(at, _), _)| at);
             // Woken early by an earlier insertion, or spuriously: the loop re-reads the clock.
             drop(match state.wake_at {
-                None => self.earliest_changed.wait(state).unwrap_or_else(PoisonError::into_inner),
+                None => self
+                    .earliest_changed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
                 Some(at) => {
                     let sleep = at.saturating_duration_since(now);
                     let woken = self.earliest_changed.wait_timeout(state, sleep);

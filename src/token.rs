@@ -231,8 +231,15 @@ impl CancelToken {
         self.deadline_child(Timer::process(), Some(deadline), Instant::now())
     }
 
-    pub(crate) fn deadline_child(&self, timer: &Arc<Timer>, deadline: Option<Instant>, now: Instant) -> CancelToken {
-        let child = CancelToken { inner: Inner::child(&self.inner, self.inner.name_clone()) };
+    pub(crate) fn deadline_child(
+        &self,
+        timer: &Arc<Timer>,
+        deadline: Option<Instant>,
+        now: Instant,
+    ) -> CancelToken {
+        let child = CancelToken {
+            inner: Inner::child(&self.inner, self.inner.name_clone()),
+        };
         if let Some(deadline) = deadline {
             timer.schedule(&child.inner, deadline, now);
         }

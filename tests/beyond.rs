@@ -27,7 +27,10 @@ fn a_plain_trigger_has_the_triggered_reason() {
     assert!(token.reason().is_none());
     token.trigger();
     assert!(matches!(token.reason(), Some(Reason::Triggered)));
-    assert!(matches!(token.check().unwrap_err().reason(), Reason::Triggered));
+    assert!(matches!(
+        token.check().unwrap_err().reason(),
+        Reason::Triggered
+    ));
 }
 
 #[test]
@@ -46,7 +49,10 @@ fn a_custom_reason_reaches_every_derived_token_and_the_error() {
         assert_eq!(cancelled.token(), &root);
         assert_eq!(cancelled.reason().to_string(), "client gone");
         // Display stays the seed's sentence whatever the reason.
-        assert_eq!(cancelled.to_string(), "Cancellation requested by root token");
+        assert_eq!(
+            cancelled.to_string(),
+            "Cancellation requested by root token"
+        );
     }
 }
 
@@ -220,7 +226,10 @@ fn cancellable_wait_timeout_tells_its_timeout_from_an_ancestors_deadline() {
     futures::executor::block_on(async {
         let token = CancelToken::new("op");
         let pending = std::future::pending::<()>();
-        match token.cancellable_wait_timeout(pending, Duration::from_millis(10)).await {
+        match token
+            .cancellable_wait_timeout(pending, Duration::from_millis(10))
+            .await
+        {
             Err(WaitError::TimedOut { timeout }) => assert_eq!(timeout, Duration::from_millis(10)),
             other => panic!("expected a timeout, got {other:?}"),
         }
@@ -228,7 +237,10 @@ fn cancellable_wait_timeout_tells_its_timeout_from_an_ancestors_deadline() {
         let clock = ManualClock::new();
         let request = clock.with_timeout(&CancelToken::new("request"), Duration::from_secs(1));
         clock.advance(Duration::from_secs(1));
-        match request.cancellable_wait_timeout(std::future::pending::<()>(), HANG).await {
+        match request
+            .cancellable_wait_timeout(std::future::pending::<()>(), HANG)
+            .await
+        {
             Err(WaitError::Cancelled(cancelled)) => {
                 assert_eq!(cancelled.token(), &request);
                 assert!(cancelled.reason().is_deadline());
@@ -323,7 +335,10 @@ fn callbacks_run_in_registration_order_parent_before_child() {
         child.on_trigger(record("child-2")),
     ];
     root.trigger();
-    assert_eq!(*order.lock().unwrap(), ["root-1", "root-2", "child-1", "child-2"]);
+    assert_eq!(
+        *order.lock().unwrap(),
+        ["root-1", "root-2", "child-1", "child-2"]
+    );
 }
 
 #[test]
@@ -373,7 +388,10 @@ fn dropping_the_guard_waits_for_a_callback_running_on_another_thread() {
     };
     started_rx.recv_timeout(HANG).expect("the callback started");
     drop(guard);
-    assert!(finished.load(SeqCst), "drop returned while the callback was still running");
+    assert!(
+        finished.load(SeqCst),
+        "drop returned while the callback was still running"
+    );
     trigger.join().unwrap();
 }
 

@@ -52,8 +52,14 @@ fn callback_guard_drop_vs_trigger() {
         let guard = {
             let state = state.clone();
             token.on_trigger(move || {
-                assert!(state.fetch_add(1, SeqCst) < DROPPED, "ran after its guard was dropped");
-                assert!(state.fetch_add(1, SeqCst) < DROPPED, "still running after the drop");
+                assert!(
+                    state.fetch_add(1, SeqCst) < DROPPED,
+                    "ran after its guard was dropped"
+                );
+                assert!(
+                    state.fetch_add(1, SeqCst) < DROPPED,
+                    "still running after the drop"
+                );
             })
         };
         let trigger = {
@@ -62,7 +68,10 @@ fn callback_guard_drop_vs_trigger() {
         };
         drop(guard);
         let seen = state.fetch_add(DROPPED, SeqCst);
-        assert!(seen == 0 || seen == 2, "drop returned while the callback was mid-run: {seen}");
+        assert!(
+            seen == 0 || seen == 2,
+            "drop returned while the callback was mid-run: {seen}"
+        );
         trigger.join().unwrap();
         assert!(token.triggered());
     });
