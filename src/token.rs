@@ -158,6 +158,9 @@ impl CancelToken {
 
     /// The seed's `chain`: a new token named `"{self}:{other}"`, triggered when either is;
     /// triggering it touches neither. Chaining a token with itself is allowed.
+    ///
+    /// As in the seed, the name is built eagerly, so `t = t.chain(&t)` in a loop doubles its
+    /// length each time; to join many tokens, [`any`](Self::any) takes a name of your choosing.
     pub fn chain(&self, other: &CancelToken) -> CancelToken {
         CancelToken::any(format!("{self}:{other}"), [self, other])
     }
