@@ -1,0 +1,52 @@
+//! The consumer's side effect: one line per processed message, on disk before the ack.
+//!
+//! The order "append, fsync, then ack" is what makes the consumer at-least-once: a message is
+//! acknowledged only once its line is durable, so a crash can duplicate a line (written, not yet
+//! acked, redelivered) but never lose one. A graceful stop finishes that sequence, so it
+//! duplicates nothing either.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The append-only file given by `--processed`.
+#[derive(Debug, Clone)]
+pub struct ProcessedFile {
+    file: Arc<File>,
+    path: Arc<PathBuf>,
+}
+
+impl ProcessedFile {
+    /// Opens (creating if needed) for appending. Called before connecting, so that an unwritable
+    /// path is a usage error at once, not a failure on the first message.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(Self {
+            file: Arc::new(file),
+            path: Arc::new(path.to_owned()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `body` and a newline in one `write` (O_APPEND: a line is never torn by a kill
+    /// between two writes), then `fsync`s the data; returns once both are done.
+    ///
+    /// Runs on tokio's blocking pool: an fsync can take milliseconds, during which the runtime
+    /// must keep serving the connection (heartbeats, the signal-driven stop).
+    pub async fn append(&self, body: &[u8]) -> io::Result<()> {
+        let mut line = Vec::with_capacity(body.len() + 1);
+        line.extend_from_slice(body);
+        line.push(b'\n');
+        let file = Arc::clone(&self.file);
+        tokio::task::spawn_blocking(move || {
+            (&*file).write_all(&line)?;
+            file.sync_data()
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+}
