@@ -2,7 +2,15 @@
 //! the model checker sees every lock, atomic and park the crate performs.
 //!
 //! `Arc`/`Weak` stay std's even under loom: loom has no `Weak`, and the reference counts are not
-//! what the models check (the node locks and state word are).
+//! what the models check (the node locks and state word are). Loom therefore does not explore
+//! the orders of a drop and a trigger's `Weak::upgrade` by themselves, only through the node locks
+//! around them; tests/loom.rs counts both outcomes so that a model that stops covering one fails.
+//!
+//! Under loom, every object built from these types belongs to one model execution. Two places
+//! keep such objects in process-wide statics and must not be reached from a model:
+//! `CancelToken::never()` (a `OnceLock`: the next execution that touches it panics with "failed to
+//! get object for ref") and the process timer of `timer.rs` (std locks and a real thread that
+//! triggers tokens: use a `ManualClock` in models instead).
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::AtomicU32;
