@@ -10,23 +10,26 @@
 //!   (one parent, one allocation) and in its [`Node`] for tokens with several parents. Parents stay
 //!   alive while anything derived from them does, so a cause can always be named.
 //! * **down, weak**: a parent's node lists its live children as `Weak`s in a slab, and its pending
-//!   waiters in another. A trigger upgrades each child for the moment it takes to fire it; a child
-//!   whose last handle is gone cannot be upgraded and is skipped, and its `Drop` takes its entry out.
+//!   waiters in another. A trigger upgrades each child for the moment it takes to visit it; a
+//!   child whose last handle is gone cannot be upgraded and is skipped (nothing derived from it is
+//!   alive either: its descendants would hold it), and its `Drop` takes its entry out.
 //!
 //! The state word is the only thing a check reads: `triggered()` is one `Acquire` load at any
 //! depth, because the trigger pushes the state down instead of the check walking up.
 //!
 //! # Invariants
 //!
-//! Every place that relies on one of these names it as (I1)..(I5).
+//! Every place that relies on one of these names it as (I1)..(I6).
 //!
-//! 1. **(I1)** `state` changes at most once, from `LIVE` to a triggered value, and only while the
-//!    token's `node` lock is held. `NEVER` never changes. So, under the lock, the state read is the
-//!    state for as long as the lock is held.
-//! 2. **(I2)** A triggered token's `children` and `waiters` slabs are empty, and stay empty: the
-//!    critical section that sets the state takes both, and every insertion checks the state under
-//!    the same lock first. A key a child or a waiter still holds for a triggered token therefore
-//!    names nothing, and removing it is a no-op: keys are never reused across a trigger (no ABA).
+//! 1. **(I1)** `state` changes only while the token's `node` lock is held, and only forward: from
+//!    `LIVE` to triggered (once: the cause never changes), then from triggered to triggered and
+//!    `SETTLED` (once). `NEVER` never changes. So, under the lock, whether the token is triggered
+//!    stays true for as long as the lock is held.
+//! 2. **(I2)** Nothing is inserted into a triggered token's slabs: every insertion checks the state
+//!    under the same lock first. The critical section that triggers a token takes its waiters (and
+//!    callbacks); its children stay until it is settled, when they are taken too. So a key a child
+//!    or a waiter holds names its own entry or nothing, and removing it is then a no-op: keys are
+//!    never reused across a trigger (no ABA).
 //! 3. **(I3)** A live token is registered with every parent that was live when the token linked
 //!    to it. A parent that was already triggered at link time made the token born triggered
 //!    instead. So every trigger of an ancestor reaches every live descendant, and no derived token
@@ -39,6 +42,20 @@
 //!    lock together with the timer's lock. Deadlock needs two locks held at once, so there is none.
 //!    No foreign code runs under a node lock except `Waker::clone`: wakers are woken and dropped,
 //!    and `Arc`s of other tokens released (which may run their `Drop`), after unlocking.
+//! 6. **(I6)** `SETTLED` on a token means every token derived from it reads triggered. It is set
+//!    only after every child the token had when triggered was seen settled (or dying, hence with no
+//!    live descendants), with `Release`, read with `Acquire`: the guarantee is transitive.
+//!
+//! # When `trigger()` returns, the whole subtree reads triggered
+//!
+//! Two triggers can overlap: both on one token, or one on a token and one on its ancestor. The one
+//! that finds a token already triggered must not return while the other is still marking that
+//! token's descendants. So no trigger trusts another to finish: every trigger walks, in post-order,
+//! every token it reaches that is not yet `SETTLED`, marks those still live, and settles each once
+//! all its children are settled (I6). Overlapping triggers share the work instead of waiting for
+//! each other; a settled subtree is skipped in one load, so triggering an already triggered token
+//! costs one load. Whoever marks a token (the first to reach it) takes its waiters and callbacks,
+//! so each is woken or run exactly once, after its marker's walk is done.
 //!
 //! # No lost wake-up
 //!
@@ -106,7 +123,7 @@ struct Node {
 
 struct Child {
     token: Weak<Inner>,
-    /// Which of the child's parents this node is: the cause the child records when this fires it.
+    /// Which of the child's parents this node is: the cause the child records when this marks it.
     via: u32,
 }
 
@@ -115,13 +132,12 @@ struct Link {
     key: u32,
 }
 
-/// What a trigger took out of a node, to act on after unlocking (I5).
+/// What a whole trigger collected, to act on after its walk, with no lock held (I5).
 #[derive(Default)]
-struct Fired {
-    children: Slab<Child>,
-    waiters: Slab<Waiter>,
-    callbacks: BTreeMap<u64, Arc<Callback>>,
-    timer: Option<TimerEntry>,
+struct Aftermath {
+    waiters: Vec<Slab<Waiter>>,
+    callbacks: Vec<Arc<Callback>>,
+    timers: Vec<TimerEntry>,
 }
 
 const NO_KEY: u32 = u32::MAX;
@@ -142,14 +158,17 @@ pub(crate) enum Cause {
     Via(u32),
 }
 
-/// The state word: `LIVE`, `NEVER`, or bit 0 set with the cause above it.
+/// The state word: `LIVE`, `NEVER`, or bit 0 set with the cause above it and maybe `SETTLED`.
 mod state {
     use super::Cause;
 
     pub(super) const LIVE: u32 = 0;
+    /// Not triggered (bit 0 clear), and distinct from every other state.
     pub(super) const NEVER: u32 = u32::MAX - 1;
     const TRIGGERED: u32 = 1;
-    // Bits 1-2: the kind of cause; bits 3.. : the parent index of `Via`.
+    /// Every token derived from this one reads triggered (I6).
+    pub(super) const SETTLED: u32 = 1 << 31;
+    // Bits 1-2: the kind of cause; bits 3..=30: the parent index of `Via`.
     const TRIGGER: u32 = 0b000;
     const DEADLINE: u32 = 0b010;
     const REASON: u32 = 0b100;
@@ -166,10 +185,10 @@ mod state {
                 Cause::Trigger => TRIGGER,
                 Cause::Deadline => DEADLINE,
                 Cause::Reason => REASON,
-                // `via` is below the number of parents, far below 2^29 (each parent link is a
-                // heap allocation of 16 bytes); the shift drops an impossible overflow rather
+                // `via` is below the number of parents, far below 2^28 (each parent link is a
+                // heap allocation of 16 bytes); the mask drops an impossible overflow rather
                 // than let it touch the flag bits.
-                Cause::Via(via) => VIA | (via << 3),
+                Cause::Via(via) => VIA | ((via << 3) & !SETTLED),
             }
     }
 
@@ -181,8 +200,12 @@ mod state {
             TRIGGER => Cause::Trigger,
             DEADLINE => Cause::Deadline,
             REASON => Cause::Reason,
-            _ => Cause::Via(state >> 3),
+            _ => Cause::Via((state & !SETTLED) >> 3),
         })
+    }
+
+    pub(super) fn is_settled(state: u32) -> bool {
+        is_triggered(state) && state & SETTLED != 0
     }
 }
 
@@ -213,7 +236,7 @@ impl Inner {
         self.name.clone()
     }
 
-    /// One `Acquire` load: pairs with the `Release` store in `fire`.
+    /// One `Acquire` load: pairs with the `Release` store in `visit`.
     pub(crate) fn is_triggered(&self) -> bool {
         state::is_triggered(self.state.load(Acquire))
     }
@@ -282,7 +305,7 @@ impl Inner {
             });
             if !live {
                 // (I3) born triggered by the first parent found triggered. A parent linked
-                // earlier may have fired us meanwhile: then that cause stands (I1).
+                // earlier may have marked us meanwhile: then that cause stands (I1).
                 Inner::trigger(&token, Cause::Via(via), None);
                 break;
             }
@@ -296,68 +319,120 @@ impl Inner {
     /// Triggers this token with `cause` (and `reason`, for `Cause::Reason`), and every live token
     /// derived from it. Returns false if this token was already triggered (or can never be).
     ///
-    /// In order: every token reached is marked triggered; then their callbacks run (each token's
-    /// in registration order, tokens in the order reached, this one first); then their waiters are
-    /// woken. So a callback or a woken task sees the whole subtree triggered.
+    /// When it returns, every token derived from this one reads triggered, even if another trigger
+    /// overlapped this one. In order: every token reached is marked; then the callbacks of the
+    /// tokens this call marked run (each token's in registration order, tokens in the order
+    /// marked, this one first); then their waiters are woken. So a callback or a woken task sees
+    /// the whole subtree triggered.
     pub(crate) fn trigger(this: &Arc<Inner>, cause: Cause, reason: Option<Reason>) -> bool {
-        let Some(fired) = this.fire(cause, reason) else {
-            return false;
-        };
-        let mut pending: Vec<(Arc<Inner>, u32)> = Vec::new();
-        let mut to_wake: Vec<Slab<Waiter>> = Vec::new();
-        let mut to_call: Vec<Arc<Callback>> = Vec::new();
-        let mut timers: Vec<TimerEntry> = Vec::new();
-        let mut absorb = |fired: Fired, pending: &mut Vec<(Arc<Inner>, u32)>| {
-            pending.extend(
-                fired
-                    .children
-                    .into_iter()
-                    .filter_map(|(_, child)| Some((child.token.upgrade()?, child.via))),
-            );
-            if !fired.waiters.is_empty() {
-                to_wake.push(fired.waiters);
-            }
-            to_call.extend(fired.callbacks.into_values());
-            timers.extend(fired.timer);
-        };
-        absorb(fired, &mut pending);
-        while let Some((child, via)) = pending.pop() {
-            if let Some(fired) = child.fire(Cause::Via(via), None) {
-                absorb(fired, &mut pending);
-            }
-            // If this was the child's last handle, its `Drop` runs here, with no lock held (I5).
+        if this.is_settled() {
+            return false; // one load: an already triggered token costs no lock
         }
-        timers.into_iter().for_each(TimerEntry::cancel);
-        to_call.iter().for_each(|callback| callback.run());
-        to_wake
+        let mut aftermath = Aftermath::default();
+        let (marked, first) = this.visit(cause, reason, &mut aftermath);
+        // Post-order walk of the unsettled subtree (I6), with an explicit stack (no recursion).
+        let mut stack = Vec::new();
+        if !first.is_empty() {
+            stack.push((this.clone(), first.into_iter()));
+        }
+        while let Some((token, children)) = stack.last_mut() {
+            match children.next() {
+                Some((child, via)) => {
+                    let (_, grandchildren) = child.visit(Cause::Via(via), None, &mut aftermath);
+                    if !grandchildren.is_empty() {
+                        stack.push((child, grandchildren.into_iter()));
+                    }
+                    // Otherwise, if this was the child's last handle, its `Drop` runs here, with
+                    // no lock held (I5).
+                }
+                None => {
+                    token.settle();
+                    stack.pop();
+                }
+            }
+        }
+        aftermath.timers.into_iter().for_each(TimerEntry::cancel);
+        aftermath
+            .callbacks
+            .iter()
+            .for_each(|callback| callback.run());
+        aftermath
+            .waiters
             .into_iter()
             .flatten()
             .for_each(|(_, waiter)| waiter.wake());
-        true
+        marked
     }
 
-    /// Sets the state and takes what must be propagated, called and woken, in one critical
-    /// section (I1, I2).
-    fn fire(&self, cause: Cause, reason: Option<Reason>) -> Option<Fired> {
-        let mut node = lock(&self.node);
-        if self.state.load(Relaxed) != state::LIVE {
-            return None;
+    fn is_settled(&self) -> bool {
+        state::is_settled(self.state.load(Acquire))
+    }
+
+    /// One step of a trigger's walk, in one critical section: marks the token with `cause` if it
+    /// is live (I1), taking its waiters, callbacks and timer into `aftermath` (I2); then returns
+    /// whether it marked it, and the live children still to visit, none if it is settled. A token
+    /// with none left is settled on the spot (I6).
+    fn visit(
+        &self,
+        cause: Cause,
+        reason: Option<Reason>,
+        aftermath: &mut Aftermath,
+    ) -> (bool, Vec<(Arc<Inner>, u32)>) {
+        let mut guard = lock(&self.node);
+        let mut state = self.state.load(Relaxed);
+        if state == state::NEVER || state::is_settled(state) {
+            return (false, Vec::new());
         }
-        if let Some(reason) = reason {
-            // Stored before the state that tells readers to look for it (I4's `Release`).
-            node.get_or_insert_with(Box::default).reason = Some(reason);
+        let marks = state == state::LIVE;
+        if marks {
+            state = state::encode(cause);
+            if let Some(reason) = reason {
+                // Stored before the state that tells readers to look for it (I4's `Release`).
+                guard.get_or_insert_with(Box::default).reason = Some(reason);
+            }
         }
-        // (I4) `Release`: pairs with `Acquire` in `is_triggered` and `cause`.
-        self.state.store(state::encode(cause), Release);
-        Some(match node.as_mut() {
-            Some(node) => Fired {
-                children: std::mem::take(&mut node.children),
-                waiters: std::mem::take(&mut node.waiters),
-                callbacks: std::mem::take(&mut node.callbacks),
-                timer: node.timer.take(),
-            },
-            None => Fired::default(),
-        })
+        let mut children = Vec::new();
+        let mut settled_children = Slab::new();
+        if let Some(node) = guard.as_mut() {
+            if marks {
+                if !node.waiters.is_empty() {
+                    aftermath.waiters.push(std::mem::take(&mut node.waiters));
+                }
+                aftermath
+                    .callbacks
+                    .extend(std::mem::take(&mut node.callbacks).into_values());
+                aftermath.timers.extend(node.timer.take());
+            }
+            children.extend(
+                node.children
+                    .iter()
+                    .filter_map(|(_, child)| Some((child.token.upgrade()?, child.via))),
+            );
+            if children.is_empty() {
+                settled_children = std::mem::take(&mut node.children);
+            }
+        }
+        if children.is_empty() {
+            state |= state::SETTLED;
+        }
+        // (I4, I6) `Release`: pairs with `Acquire` in `is_triggered`, `is_settled` and `cause`.
+        self.state.store(state, Release);
+        drop(guard);
+        drop(settled_children); // `Weak`s of dying tokens: released unlocked (I5)
+        (marks, children)
+    }
+
+    /// Marks this triggered token settled: every child it had was seen settled (I6). Its children
+    /// are of no more use to anyone (I2).
+    fn settle(&self) {
+        let mut guard = lock(&self.node);
+        let state = self.state.load(Relaxed);
+        self.state.store(state | state::SETTLED, Release);
+        let children = guard
+            .as_mut()
+            .map(|node| std::mem::take(&mut node.children));
+        drop(guard);
+        drop(children);
     }
 
     /// The token whose own trigger (or deadline) caused this one's, and why; `None` if live.
@@ -371,7 +446,7 @@ impl Inner {
                 }
                 Cause::Trigger => Reason::Triggered,
                 Cause::Deadline => Reason::DeadlineExceeded,
-                // Stored by `fire` before the state, and never changed after (I1).
+                // Stored by `visit` before the state, and never changed after (I1).
                 Cause::Reason => lock(&token.node)
                     .as_ref()
                     .and_then(|node| node.reason.clone())
@@ -448,7 +523,7 @@ impl Inner {
         };
         let mut node = lock(&self.node);
         let triggered = state::is_triggered(self.state.load(Relaxed));
-        // (I2) after a trigger the slab is empty and `k` names nothing.
+        // (I2) after a trigger the waiters are gone and `k` names nothing.
         let removed = node.as_mut().and_then(|node| {
             let waiter = node.waiters.try_remove(k);
             shrink_if_empty(&mut node.waiters);
@@ -497,7 +572,7 @@ impl Inner {
         lock(&self.node).as_mut()?.callbacks.remove(&id)
     }
 
-    /// Unregisters this token from its parents (I2: a no-op where a parent already fired) and
+    /// Unregisters this token from its parents (I2: a no-op where a parent has settled) and
     /// hands back the parents, for `Drop` to release one level at a time.
     fn detach(&mut self, orphans: &mut Vec<Arc<Inner>>) -> Option<Arc<Inner>> {
         if let Some(node) = self
@@ -523,7 +598,7 @@ impl Inner {
         }
         let mut node = lock(&self.node);
         if let Some(node) = node.as_mut() {
-            // (I2) after a trigger the slab is empty and `key` names nothing. The removed `Weak`
+            // (I2) `key` names our own entry, or nothing once the parent settled. The removed `Weak`
             // cannot run any `Drop`: its token's strong count is already zero.
             node.children.try_remove(key as usize);
             shrink_if_empty(&mut node.children);

@@ -578,15 +578,9 @@ fn trigger_with_vs_trigger_gives_one_stable_reason() {
 
 // Two triggers of the same subtree at once.
 
-/// `trigger()` documents: "When this returns, every derived token reads triggered." A second
-/// trigger of a token that another thread is already propagating finds it triggered and returns
-/// at once, while the first thread may not have reached the child yet.
-///
-/// Fails today (core bug, reported to the lead): `Inner::trigger` returns as soon as `fire` finds
-/// the token already triggered, without waiting for the propagation in flight. Run it with
-/// `-- --ignored`; drop the `ignore` once the core (or the promise) is fixed.
+/// Two triggers of one token at once: the one that finds the token already marked must not
+/// return before the other has marked the child (it helps walk the subtree instead).
 #[test]
-#[ignore = "core bug: a losing concurrent trigger() returns before the subtree is triggered"]
 fn concurrent_trigger_returns_with_the_subtree_triggered() {
     loom::model(|| {
         let parent = CancelToken::new("parent");
@@ -599,5 +593,35 @@ fn concurrent_trigger_returns_with_the_subtree_triggered() {
              same token was still propagating)"
         );
         first.join().unwrap();
+    });
+}
+
+/// A trigger of a middle token racing a trigger of the root: each call returns only once the
+/// leaf reads triggered, whichever of them marked the middle token.
+#[test]
+fn overlapping_triggers_of_a_token_and_its_ancestor_both_finish_the_subtree() {
+    loom::model(|| {
+        let root = CancelToken::new("root");
+        let middle = root.child("middle");
+        let leaf = middle.child("leaf");
+        let from_root = {
+            let (root, leaf) = (root.clone(), leaf.clone());
+            thread::spawn(move || {
+                root.trigger();
+                assert!(
+                    leaf.triggered(),
+                    "root.trigger() returned before the leaf was marked"
+                );
+            })
+        };
+        middle.trigger();
+        assert!(
+            leaf.triggered(),
+            "middle.trigger() returned before the leaf was marked"
+        );
+        from_root.join().unwrap();
+        let cause = leaf.triggered_token().unwrap();
+        assert!(cause == root || cause == middle);
+        assert_eq!(leaf.triggered_token().unwrap(), cause);
     });
 }
