@@ -4,7 +4,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::IntoFuture;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+#[cfg(not(loom))]
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::callback::{Callback, CallbackGuard};
@@ -43,12 +45,20 @@ impl CancelToken {
     /// complete, and deriving from it costs no more than creating a root token. Every call
     /// returns the same token.
     pub fn never() -> Self {
-        static NEVER: OnceLock<CancelToken> = OnceLock::new();
-        NEVER
-            .get_or_init(|| CancelToken {
-                inner: Inner::never(Name::Static("never")),
-            })
-            .clone()
+        #[cfg(not(loom))]
+        {
+            static NEVER: OnceLock<CancelToken> = OnceLock::new();
+            NEVER.get_or_init(CancelToken::new_never).clone()
+        }
+        // A static would keep loom objects past the model run that made them: one per call.
+        #[cfg(loom)]
+        CancelToken::new_never()
+    }
+
+    fn new_never() -> Self {
+        CancelToken {
+            inner: Inner::never(Name::Static("never")),
+        }
     }
 
     /// The name given at creation (`"a:b"` for `a.chain(b)`).
