@@ -1,0 +1,391 @@
+//! Side-by-side benchmarks of `cancel_token::CancelToken` (`ours`) and tokio-util's
+//! `CancellationToken` (`tokio`), each pair in one criterion group so both run in the same process
+//! under the same conditions.
+//!
+//! Groups: `triggered` (with `floor`, the harness's own cost per iteration), `check`,
+//! `child_create_drop`, `wait_poll_drop`, `fanout_100k`. Two figures are printed rather than
+//! timed by criterion: `heap`, the bytes a root (and a child) token allocates, measured with the
+//! counting global allocator below; and `fanout_100k paired`, the fan-out timed in alternating
+//! ours/tokio rounds, a cross-check of the criterion figures on a machine shared with other work.
+//! `benches/ratios.py` turns criterion's estimates into the ours/tokio table of
+//! `benches/RESULTS.md`.
+//!
+//! Run: `cargo bench --bench core && python3 benches/ratios.py`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::future::{Future, poll_fn};
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::task::{Context, Waker};
+use std::time::{Duration, Instant};
+
+use cancel_token::CancelToken;
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+// ---------------------------------------------------------------------------------------------
+// Counting allocator
+// ---------------------------------------------------------------------------------------------
+
+/// The system allocator, counting requested bytes and allocations while `COUNTING` is set.
+///
+/// Counting is switched on only around the one-threaded `heap` measurement: a shared counter
+/// bumped on every allocation would add cache-line traffic to the multi-threaded timings.
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+static FREED: AtomicUsize = AtomicUsize::new(0);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+impl Counting {
+    fn record_alloc(size: usize) {
+        if COUNTING.load(Relaxed) {
+            ALLOCATED.fetch_add(size, Relaxed);
+            ALLOCATIONS.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn record_free(size: usize) {
+        if COUNTING.load(Relaxed) {
+            FREED.fetch_add(size, Relaxed);
+        }
+    }
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so `System`'s
+// guarantees are ours; the bookkeeping only touches atomics and never allocates. (The library
+// itself is `#![forbid(unsafe_code)]`; this bench binary is a separate crate and needs `unsafe`
+// only because `GlobalAlloc` is an unsafe trait.)
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        Counting::record_alloc(layout.size());
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        Counting::record_alloc(layout.size());
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        Counting::record_free(layout.size());
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        Counting::record_free(layout.size());
+        Counting::record_alloc(new_size);
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// What `make` left allocated: (bytes still live, number of allocations made).
+///
+/// Must run while no other thread allocates (it runs first, before any runtime exists), so that
+/// everything counted is `make`'s. The value is kept alive until after the count.
+fn heap_of<T>(make: impl FnOnce() -> T) -> (usize, usize) {
+    ALLOCATED.store(0, Relaxed);
+    FREED.store(0, Relaxed);
+    ALLOCATIONS.store(0, Relaxed);
+    COUNTING.store(true, Relaxed);
+    let value = black_box(make());
+    COUNTING.store(false, Relaxed);
+    let live = ALLOCATED.load(Relaxed) - FREED.load(Relaxed);
+    let count = ALLOCATIONS.load(Relaxed);
+    drop(value);
+    (live, count)
+}
+
+fn heap(_: &mut Criterion) {
+    let (ours, ours_n) = heap_of(|| CancelToken::new("x"));
+    let (tokio, tokio_n) = heap_of(CancellationToken::new);
+    // A child is measured with its (live) parent made outside the window: only what the child
+    // adds is counted, including the parent's first child list.
+    let ours_root = CancelToken::new("x");
+    let (ours_child, ours_child_n) = heap_of(|| ours_root.child("c"));
+    let tokio_root = CancellationToken::new();
+    let (tokio_child, tokio_child_n) = heap_of(|| tokio_root.child_token());
+    // The first child is gone by now, but its parent keeps its (empty) child list: what a
+    // further child costs in the steady state.
+    let (ours_next, ours_next_n) = heap_of(|| ours_root.child("c"));
+    let (tokio_next, tokio_next_n) = heap_of(|| tokio_root.child_token());
+    println!("heap | ours | tokio | target");
+    println!(
+        "root token, static name | {ours} B in {ours_n} alloc | {tokio} B in {tokio_n} alloc | ours <= 64 B"
+    );
+    println!(
+        "first child of a live root | {ours_child} B in {ours_child_n} alloc | {tokio_child} B in {tokio_child_n} alloc | -"
+    );
+    println!(
+        "later child (parent's child list already allocated) | {ours_next} B in {ours_next_n} alloc | {tokio_next} B in {tokio_next_n} alloc | -"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Single-threaded operations
+// ---------------------------------------------------------------------------------------------
+
+const DEPTH: usize = 10;
+
+fn triggered(c: &mut Criterion) {
+    let mut group = c.benchmark_group("triggered");
+    let ours = CancelToken::new("root");
+    let tokio = CancellationToken::new();
+    // Each child owns its parent, so the leaf keeps the whole chain alive.
+    let ours_deep = (0..DEPTH).fold(ours.clone(), |token, _| token.child("level"));
+    let tokio_deep = (0..DEPTH).fold(tokio.clone(), |token, _| token.child_token());
+    group.bench_function("ours", |b| b.iter(|| black_box(&ours).triggered()));
+    group.bench_function("tokio", |b| b.iter(|| black_box(&tokio).is_cancelled()));
+    group.bench_function("ours_depth10", |b| {
+        b.iter(|| black_box(&ours_deep).triggered())
+    });
+    group.bench_function("tokio_depth10", |b| {
+        b.iter(|| black_box(&tokio_deep).is_cancelled())
+    });
+    // The harness's own cost per iteration (loop, `black_box`): no ratio can beat
+    // floor / tokio, whatever `triggered` costs.
+    let flag = false;
+    group.bench_function("floor", |b| b.iter(|| *black_box(&flag)));
+    group.finish();
+}
+
+fn check(c: &mut Criterion) {
+    let mut group = c.benchmark_group("check");
+    let ours = CancelToken::new("root");
+    let tokio = CancellationToken::new();
+    // What `token.check()?` looks at: the tag of the `Result`.
+    group.bench_function("ours", |b| b.iter(|| black_box(&ours).check().is_ok()));
+    // The whole 32-byte `Result` handed to `black_box`, as `b.iter(|| token.check())` would.
+    group.bench_function("ours_result", |b| b.iter(|| black_box(&ours).check()));
+    // tokio-util has no `check`; this is what a caller writes instead.
+    group.bench_function("tokio", |b| b.iter(|| !black_box(&tokio).is_cancelled()));
+    group.finish();
+}
+
+fn child_create_drop(c: &mut Criterion) {
+    let mut group = c.benchmark_group("child_create_drop");
+    let ours = CancelToken::new("root");
+    let tokio = CancellationToken::new();
+    group.bench_function("ours", |b| b.iter(|| drop(black_box(ours.child("c")))));
+    group.bench_function("tokio", |b| b.iter(|| drop(black_box(tokio.child_token()))));
+    group.finish();
+}
+
+fn wait_poll_drop(c: &mut Criterion) {
+    let mut group = c.benchmark_group("wait_poll_drop");
+    let ours = CancelToken::new("root");
+    let tokio = CancellationToken::new();
+    let mut cx = Context::from_waker(Waker::noop());
+    // The timed loops measure the registering path only if the first poll is pending.
+    assert!(pin!(ours.wait()).poll(&mut cx).is_pending());
+    assert!(pin!(tokio.cancelled()).poll(&mut cx).is_pending());
+    group.bench_function("ours", |b| {
+        b.iter(|| pin!(black_box(&ours).wait()).poll(&mut cx))
+    });
+    group.bench_function("tokio", |b| {
+        b.iter(|| pin!(black_box(&tokio).cancelled()).poll(&mut cx))
+    });
+    group.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fan-out: one trigger waking 100,000 tasks
+// ---------------------------------------------------------------------------------------------
+
+const TASKS: usize = 100_000;
+
+/// Counters shared by one iteration's tasks. Each `Notify` is signalled once, by the task that
+/// brings its counter to `TASKS`; `notify_one` stores a permit if nobody waits yet, so the
+/// bench thread cannot miss it.
+#[derive(Default)]
+struct Progress {
+    first_polls: AtomicUsize,
+    ready_at_first_poll: AtomicUsize,
+    all_polled: Notify,
+    done: AtomicUsize,
+    all_done: Notify,
+}
+
+/// The time from `trigger(token)` until `TASKS` tasks waiting on `wait(token)` have all finished,
+/// summed over `iters` fresh tokens. Spawning, and the first poll that registers each waiter,
+/// happen before the clock starts.
+fn fanout<T, F>(
+    rt: &tokio::runtime::Runtime,
+    iters: u64,
+    new: fn() -> T,
+    wait: fn(T) -> F,
+    trigger: fn(&T),
+) -> Duration
+where
+    T: Clone + Send + 'static,
+    F: Future<Output = ()> + Send + 'static,
+{
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let token = new();
+        let progress = Arc::new(Progress::default());
+        for _ in 0..TASKS {
+            let token = token.clone();
+            let progress = progress.clone();
+            rt.spawn(async move {
+                let mut waiting = pin!(wait(token));
+                let mut first = true;
+                poll_fn(|cx| {
+                    let poll = waiting.as_mut().poll(cx);
+                    if std::mem::take(&mut first) {
+                        if poll.is_ready() {
+                            progress.ready_at_first_poll.fetch_add(1, Relaxed);
+                        }
+                        // AcqRel: the task reaching `TASKS` sees every other task's count.
+                        if progress.first_polls.fetch_add(1, AcqRel) + 1 == TASKS {
+                            progress.all_polled.notify_one();
+                        }
+                    }
+                    poll
+                })
+                .await;
+                if progress.done.fetch_add(1, AcqRel) + 1 == TASKS {
+                    progress.all_done.notify_one();
+                }
+            });
+        }
+        rt.block_on(progress.all_polled.notified());
+        // The `AcqRel` count that reached `TASKS` orders every task's `ready_at_first_poll`
+        // update before the notification this thread received.
+        assert_eq!(
+            progress.ready_at_first_poll.load(Acquire),
+            0,
+            "a waiter was ready before the trigger: the timing would not measure a wake-up"
+        );
+        total += rt.block_on(async {
+            let start = Instant::now();
+            trigger(&token);
+            progress.all_done.notified().await;
+            start.elapsed()
+        });
+    }
+    total
+}
+
+const PAIRS: usize = 10;
+
+/// `PAIRS` rounds of one `ours` and one `tokio` fan-out, alternating which goes first, printed
+/// as medians and the median of the per-round ratios.
+///
+/// On a machine shared with other work, load that changes over the seconds criterion spends on
+/// `ours` before it starts `tokio` skews the criterion ratio; the two halves of a pair run
+/// within a second of each other, so a pair's ratio is much less exposed to it.
+fn fanout_paired(rt: &tokio::runtime::Runtime) {
+    let ours = || {
+        let timed = fanout(
+            rt,
+            1,
+            || CancelToken::new("root"),
+            CancelToken::wait_owned,
+            CancelToken::trigger,
+        );
+        timed.as_secs_f64() * 1e3
+    };
+    let tokio = || {
+        let timed = fanout(
+            rt,
+            1,
+            CancellationToken::new,
+            CancellationToken::cancelled_owned,
+            CancellationToken::cancel,
+        );
+        timed.as_secs_f64() * 1e3
+    };
+    let (mut ours_ms, mut tokio_ms, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..PAIRS {
+        let (o, t) = if round % 2 == 0 {
+            let o = ours();
+            (o, tokio())
+        } else {
+            let t = tokio();
+            (ours(), t)
+        };
+        ours_ms.push(o);
+        tokio_ms.push(t);
+        ratios.push(o / t);
+    }
+    println!(
+        "fanout_100k paired ({PAIRS} alternating rounds, medians) | ours {:.2} ms | tokio {:.2} ms | ratio {:.3}",
+        median(ours_ms),
+        median(tokio_ms),
+        median(ratios)
+    );
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    match values.len() % 2 {
+        1 => values[mid],
+        _ => (values[mid - 1] + values[mid]) / 2.0,
+    }
+}
+
+fn fanout_100k(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("tokio runtime");
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not, and then criterion runs
+    // each benchmark once as a smoke test, which the 20 paired fan-outs are not.
+    if std::env::args().any(|arg| arg == "--bench") {
+        fanout_paired(&rt);
+    }
+    let mut group = c.benchmark_group("fanout_100k");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("ours", |b| {
+        b.iter_custom(|iters| {
+            fanout(
+                &rt,
+                iters,
+                || CancelToken::new("root"),
+                CancelToken::wait_owned,
+                CancelToken::trigger,
+            )
+        })
+    });
+    group.bench_function("tokio", |b| {
+        b.iter_custom(|iters| {
+            fanout(
+                &rt,
+                iters,
+                CancellationToken::new,
+                CancellationToken::cancelled_owned,
+                CancellationToken::cancel,
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    heap,
+    triggered,
+    check,
+    child_create_drop,
+    wait_poll_drop,
+    fanout_100k
+);
+criterion_main!(benches);

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Prints the ours/tokio table of benches/RESULTS.md from criterion's estimates.
+
+Reads <criterion dir>/<group>/<fn>/new/estimates.json as left by `cargo bench --bench core`, pairs
+every `ours*` function with the `tokio*` function of the same suffix in the same group (plain
+`tokio` when there is none), and prints a markdown table of the point estimates and their ratio,
+then any other function of those groups (the harness floor) as a reference point. Standard
+library only.
+
+The criterion dir is found the way criterion finds it: $CRITERION_HOME, else
+$CARGO_TARGET_DIR/criterion, else target/criterion next to this script's package.
+
+Usage: python3 benches/ratios.py [--mean]   (median by default: steadier on a shared machine)
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+# group -> the ratio ours/tokio it should stay at or under (None: no target, shown for context).
+TARGETS = {
+    "triggered": 0.1,
+    "check": None,
+    "child_create_drop": 0.4,
+    "wait_poll_drop": 0.5,
+    "fanout_100k": 0.9,
+}
+
+
+def criterion_dir() -> Path:
+    if os.environ.get("CRITERION_HOME"):
+        return Path(os.environ["CRITERION_HOME"])
+    if os.environ.get("CARGO_TARGET_DIR"):
+        return Path(os.environ["CARGO_TARGET_DIR"]) / "criterion"
+    return Path(__file__).resolve().parent.parent / "target" / "criterion"
+
+
+def estimate(path: Path, statistic: str) -> float | None:
+    """The point estimate in nanoseconds, or None if this benchmark has not been run."""
+    try:
+        with open(path / "new" / "estimates.json") as f:
+            return json.load(f)[statistic]["point_estimate"]
+    except FileNotFoundError:
+        return None
+
+
+def human(ns: float) -> str:
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def main() -> int:
+    statistic = "mean" if "--mean" in sys.argv[1:] else "median"
+    root = criterion_dir()
+    rows, notes = [], []
+    for group, target in TARGETS.items():
+        group_dir = root / group
+        if not group_dir.is_dir():
+            continue
+        for ours_dir in sorted(group_dir.glob("ours*")):
+            suffix = ours_dir.name[len("ours"):]
+            ours = estimate(ours_dir, statistic)
+            # A variant of ours with no tokio twin (check/ours_result) is compared with plain tokio.
+            tokio_dir = group_dir / f"tokio{suffix}"
+            tokio = estimate(tokio_dir if tokio_dir.is_dir() else group_dir / "tokio", statistic)
+            if ours is None or tokio is None:
+                continue
+            ratio = ours / tokio
+            if target is None:
+                verdict, shown = "-", "-"
+            else:
+                verdict, shown = ("met" if ratio <= target else "MISSED"), f"<= {target}"
+            name = group + (f" ({suffix.lstrip('_')})" if suffix else "")
+            rows.append(f"| {name} | {human(ours)} | {human(tokio)} | {ratio:.3f} | {shown} | {verdict} |")
+        for other in sorted(group_dir.iterdir()):
+            # Reference points such as the harness floor: not a comparison, printed below the table.
+            if other.name.startswith(("ours", "tokio")) or other.name == "report":
+                continue
+            value = estimate(other, statistic)
+            if value is not None:
+                notes.append(f"{group}/{other.name}: {human(value)}")
+    if not rows:
+        print(f"no criterion estimates under {root}: run `cargo bench --bench core` first", file=sys.stderr)
+        return 1
+    print(f"| group | ours ({statistic}) | tokio ({statistic}) | ours/tokio | target | |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    if notes:
+        print()
+        print("Reference points (" + statistic + "): " + "; ".join(notes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
