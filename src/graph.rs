@@ -86,7 +86,6 @@ use crate::callback::Callback;
 use crate::name::Name;
 use crate::sync::{AtomicU32, Mutex, lock};
 use crate::timer::TimerEntry;
-use crate::wait::Waiter;
 
 /// One token: its state word, its name, its one inline parent, and the lazily allocated rest.
 ///
@@ -108,7 +107,7 @@ pub(crate) struct Inner {
 #[derive(Default)]
 struct Node {
     children: Slab<Child>,
-    waiters: Slab<Waiter>,
+    waiters: Slab<Waker>,
     /// Pending callbacks by registration number, so they run in registration order.
     callbacks: BTreeMap<u64, Arc<Callback>>,
     next_callback: u64,
@@ -135,7 +134,7 @@ struct Link {
 /// What a whole trigger collected, to act on after its walk, with no lock held (I5).
 #[derive(Default)]
 struct Aftermath {
-    waiters: Vec<Slab<Waiter>>,
+    waiters: Vec<Slab<Waker>>,
     callbacks: Vec<Arc<Callback>>,
     timers: Vec<TimerEntry>,
 }
@@ -237,6 +236,7 @@ impl Inner {
     }
 
     /// One `Acquire` load: pairs with the `Release` store in `visit`.
+    #[inline]
     pub(crate) fn is_triggered(&self) -> bool {
         state::is_triggered(self.state.load(Acquire))
     }
@@ -360,7 +360,7 @@ impl Inner {
             .waiters
             .into_iter()
             .flatten()
-            .for_each(|(_, waiter)| waiter.wake());
+            .for_each(|(_, waker)| waker.wake());
         marked
     }
 
@@ -488,10 +488,11 @@ impl Inner {
         link.parent.clone()
     }
 
-    /// Registers or refreshes a waiter: the task of `waker`, or the current thread when `None`.
-    /// Returns `false`, registering nothing, if the token is triggered; then `*key` is cleared, as
-    /// the trigger took the slab (I2).
-    pub(crate) fn register_waiter(&self, key: &mut Option<usize>, waker: Option<&Waker>) -> bool {
+    /// Registers `waker`, or refreshes the one registered under `*key`. Returns `false`,
+    /// registering nothing, if the token is triggered; then `*key` is cleared, as the trigger took
+    /// the slab (I2). Blocking waits register a waker that unparks their thread (see `wait`): one
+    /// kind of waiter keeps the slab entries small and their drop a single indirect call.
+    pub(crate) fn register_waiter(&self, key: &mut Option<usize>, waker: &Waker) -> bool {
         let mut node = lock(&self.node);
         let state = self.state.load(Relaxed);
         if state::is_triggered(state) {
@@ -505,13 +506,13 @@ impl Inner {
         let waiters = &mut node.get_or_insert_with(Box::default).waiters;
         match key.and_then(|k| waiters.get_mut(k)) {
             Some(slot) => {
-                if !slot.is(waker) {
-                    let stale = std::mem::replace(slot, Waiter::new(waker));
+                if !slot.will_wake(waker) {
+                    let stale = std::mem::replace(slot, waker.clone());
                     drop(node); // (I5) the stale waker is dropped unlocked
                     drop(stale);
                 }
             }
-            None => *key = Some(waiters.insert(Waiter::new(waker))),
+            None => *key = Some(waiters.insert(waker.clone())),
         }
         true
     }

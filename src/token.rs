@@ -98,6 +98,7 @@ impl CancelToken {
     }
 
     /// Whether this token is triggered: one atomic load, no lock, the same cost at any depth.
+    #[inline]
     pub fn triggered(&self) -> bool {
         self.inner.is_triggered()
     }
@@ -119,11 +120,19 @@ impl CancelToken {
     /// assert_eq!(token.check().unwrap_err().to_string(), "Cancellation requested by worker token");
     /// ```
     #[doc(alias = "raise_if_triggered")]
+    #[inline]
     pub fn check(&self) -> Result<(), OperationCancelled> {
         match self.triggered() {
             false => Ok(()),
-            true => Err(self.cancellation().expect("triggered")),
+            true => Err(self.cancelled()),
         }
+    }
+
+    /// The error of a triggered token: out of line, so the live path of `check` stays one load.
+    #[cold]
+    #[inline(never)]
+    fn cancelled(&self) -> OperationCancelled {
+        self.cancellation().expect("triggered")
     }
 
     pub(crate) fn cancellation(&self) -> Option<OperationCancelled> {

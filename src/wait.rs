@@ -1,46 +1,30 @@
 //! Waiting for a token: futures for any executor, and blocking waits for plain threads.
 //!
-//! Both kinds register a [`Waiter`] in the token's node under its lock and sleep only after reading
-//! the state there; see "No lost wake-up" in `graph` for why that cannot miss a trigger.
+//! Both kinds register a `Waker` in the token's node under its lock (a blocking wait's unparks its
+//! thread) and sleep only after reading the state there; see "No lost wake-up" in `graph` for why
+//! that cannot miss a trigger.
 
 use std::borrow::Borrow;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use crate::CancelToken;
 use crate::sync::{Thread, current_thread, park};
 
-/// Someone to wake when a token triggers: a task, or a thread parked in a blocking wait.
-pub(crate) enum Waiter {
-    Task(Waker),
-    Thread(Thread),
-}
+/// Wakes a thread parked in a blocking wait: so a blocking wait registers a plain `Waker`, and the
+/// token's waiter list holds one kind of entry.
+struct Unparker(Thread);
 
-impl Waiter {
-    /// The task of `waker`, or the current thread when `None`.
-    pub(crate) fn new(waker: Option<&Waker>) -> Self {
-        match waker {
-            Some(waker) => Waiter::Task(waker.clone()),
-            None => Waiter::Thread(current_thread()),
-        }
+impl Wake for Unparker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
     }
 
-    /// Whether waking `self` already wakes what `Waiter::new(waker)` would.
-    pub(crate) fn is(&self, waker: Option<&Waker>) -> bool {
-        match (self, waker) {
-            (Waiter::Task(mine), Some(waker)) => mine.will_wake(waker),
-            (Waiter::Thread(mine), None) => mine.id() == current_thread().id(),
-            _ => false,
-        }
-    }
-
-    pub(crate) fn wake(self) {
-        match self {
-            Waiter::Task(waker) => waker.wake(),
-            Waiter::Thread(thread) => thread.unpark(),
-        }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
     }
 }
 
@@ -59,7 +43,7 @@ impl<T: Borrow<CancelToken>> Registration<T> {
     pub(crate) fn poll_triggered(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let inner = &self.token.borrow().inner;
         // Fast path: one load. A stale "live" is re-read under the lock by `register_waiter`.
-        if inner.is_triggered() || !inner.register_waiter(&mut self.key, Some(cx.waker())) {
+        if inner.is_triggered() || !inner.register_waiter(&mut self.key, cx.waker()) {
             self.key = None;
             return Poll::Ready(());
         }
@@ -118,8 +102,12 @@ impl std::fmt::Debug for WaitOwned {
 /// Returns whether the token is triggered.
 pub(crate) fn block_until(token: &CancelToken, deadline: Option<Instant>) -> bool {
     let inner = &token.inner;
+    if inner.is_triggered() {
+        return true;
+    }
     let mut key = None;
-    if inner.is_triggered() || !inner.register_waiter(&mut key, None) {
+    let waker = Waker::from(Arc::new(Unparker(current_thread())));
+    if !inner.register_waiter(&mut key, &waker) {
         return true;
     }
     loop {
