@@ -2,7 +2,8 @@
 //! `CancellationToken` (`tokio`), each pair in one criterion group so both run in the same process
 //! under the same conditions.
 //!
-//! Groups: `triggered` (with `floor`, the harness's own cost per iteration), `check`,
+//! Groups: `triggered` (with `floor`, the harness's own cost per iteration),
+//! `triggered_contended` (a second thread checks the same token meanwhile), `check`,
 //! `child_create_drop`, `wait_poll_drop`, `fanout_100k`. Two figures are printed rather than
 //! timed by criterion: `heap`, the bytes a root (and a child) token allocates, measured with the
 //! counting global allocator below; and `fanout_100k paired`, the fan-out timed in alternating
@@ -158,6 +159,37 @@ fn triggered(c: &mut Criterion) {
     // floor / tokio, whatever `triggered` costs.
     let flag = false;
     group.bench_function("floor", |b| b.iter(|| *black_box(&flag)));
+    group.finish();
+}
+
+/// The check as hot loops on several cores make it (tokio#7775): a second thread checks the same
+/// token without pause while the measured thread checks it. A load of a shared, unchanging word
+/// stays in both cores' caches; a mutex's cache line moves between them on every lock.
+fn triggered_contended(c: &mut Criterion) {
+    fn contended(b: &mut criterion::Bencher<'_>, check: impl Fn() -> bool + Sync) {
+        b.iter_custom(|iters| {
+            let stop = AtomicBool::new(false);
+            std::thread::scope(|scope| {
+                scope.spawn(|| {
+                    while !stop.load(Relaxed) {
+                        black_box(check());
+                    }
+                });
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(check());
+                }
+                let elapsed = start.elapsed();
+                stop.store(true, Relaxed);
+                elapsed
+            })
+        });
+    }
+    let mut group = c.benchmark_group("triggered_contended");
+    let ours = CancelToken::new("root");
+    let tokio = CancellationToken::new();
+    group.bench_function("ours", |b| contended(b, || black_box(&ours).triggered()));
+    group.bench_function("tokio", |b| contended(b, || black_box(&tokio).is_cancelled()));
     group.finish();
 }
 
@@ -383,6 +415,7 @@ criterion_group!(
     benches,
     heap,
     triggered,
+    triggered_contended,
     check,
     child_create_drop,
     wait_poll_drop,

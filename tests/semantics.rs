@@ -1,6 +1,6 @@
-//! The seed-semantics suite: one test per row of `/work/shared/seed-semantics.md` (the
-//! `CancelToken` table, the `cancellable_wait` list, the `EventLoopMismatch` row), asserting the
-//! "ours (Rust)" column.
+//! The seed-semantics suite: one test per row of `shared/seed-semantics.md`, beside this
+//! repository (the `CancelToken` table, the `cancellable_wait` list, the `EventLoopMismatch` row),
+//! asserting the "ours (Rust)" column.
 //!
 //! Every async scenario is written once as an `async fn` and run by `on_every_executor!` on tokio
 //! current-thread, tokio multi-thread and `futures::executor::block_on`; blocking waits run on
