@@ -189,7 +189,9 @@ fn triggered_contended(c: &mut Criterion) {
     let ours = CancelToken::new("root");
     let tokio = CancellationToken::new();
     group.bench_function("ours", |b| contended(b, || black_box(&ours).triggered()));
-    group.bench_function("tokio", |b| contended(b, || black_box(&tokio).is_cancelled()));
+    group.bench_function("tokio", |b| {
+        contended(b, || black_box(&tokio).is_cancelled())
+    });
     group.finish();
 }
 

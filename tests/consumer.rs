@@ -17,6 +17,8 @@
 #![cfg(unix)]
 
 mod consumer_support;
+#[path = "support/rng.rs"]
+mod rng;
 
 use std::collections::HashMap;
 use std::os::unix::process::ExitStatusExt;
@@ -25,6 +27,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use consumer_support::broker::{Broker, QueueState};
 use consumer_support::{READY, Running};
+use rng::Rng;
 
 const MESSAGES: usize = 2_000;
 /// At least this many stops per chaos run (more if the queue is not drained by then).
@@ -41,24 +44,6 @@ const CHAOS_WORK_MS: &str = "3";
 const STOP_WITHIN_MS: u64 = 700;
 const EARLY_ONE_IN: u64 = 6;
 const EARLY_MS: u64 = 30;
-
-/// splitmix64: a few lines instead of a dependency, and the same sequence everywhere for a seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..=max`.
-    fn up_to(&mut self, max: u64) -> u64 {
-        self.next() % (max + 1)
-    }
-}
 
 fn seed() -> u64 {
     match std::env::var("CANCEL_TOKEN_CHAOS_SEED") {

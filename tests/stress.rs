@@ -27,6 +27,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cancel_token::CancelToken;
 
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
+
 const WORKERS: u64 = 4;
 /// Rounds of a fresh pool each: the final invariants are checked once per round.
 const ROUNDS: u64 = 8;
@@ -51,23 +55,6 @@ impl Wake for Woken {
 
 /// A pooled token and its id in `Shared::meta`.
 type Pooled = (usize, CancelToken);
-
-/// splitmix64: a tiny seeded generator, so the test needs no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// What the test knows about a token it created, kept after the token is dropped.
 struct Meta {

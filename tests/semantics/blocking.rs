@@ -27,37 +27,35 @@ fn returns_at_once_when_triggered_before() {
     assert!(join_guarded(waiter));
 }
 
-#[test]
-fn returns_true_when_triggered_during_the_wait() {
-    let token = CancelToken::new("t");
+/// Runs `wait` on a thread that starts together with a trigger of `token` from this one, and
+/// returns what the wait returned (failing instead of hanging if it never returns).
+fn wait_during_trigger(token: &CancelToken, wait: fn(&CancelToken) -> bool) -> bool {
     let started = Arc::new(Barrier::new(2));
     let waiter = {
         let (token, started) = (token.clone(), started.clone());
         thread::spawn(move || {
             started.wait();
-            token.wait_blocking_timeout(FOREVER)
+            wait(&token)
         })
     };
     started.wait();
     token.trigger();
-    assert!(join_guarded(waiter));
+    join_guarded(waiter)
+}
+
+#[test]
+fn returns_true_when_triggered_during_the_wait() {
+    let token = CancelToken::new("t");
+    assert!(wait_during_trigger(&token, |token| token.wait_blocking_timeout(FOREVER)));
 }
 
 #[test]
 fn wait_blocking_returns_when_triggered_during_the_wait() {
     let token = CancelToken::new("t");
-    let started = Arc::new(Barrier::new(2));
-    let waiter = {
-        let (token, started) = (token.clone(), started.clone());
-        thread::spawn(move || {
-            started.wait();
-            token.wait_blocking();
-            token.triggered()
-        })
-    };
-    started.wait();
-    token.trigger();
-    assert!(join_guarded(waiter));
+    assert!(wait_during_trigger(&token, |token| {
+        token.wait_blocking();
+        token.triggered()
+    }));
 }
 
 #[test]
@@ -151,17 +149,7 @@ fn timed_out_blocking_waits_leave_the_token_working() {
     for _ in 0..200 {
         assert!(!token.wait_blocking_timeout(Duration::from_micros(50)));
     }
-    let started = Arc::new(Barrier::new(2));
-    let waiter = {
-        let (token, started) = (token.clone(), started.clone());
-        thread::spawn(move || {
-            started.wait();
-            token.wait_blocking_timeout(FOREVER)
-        })
-    };
-    started.wait();
-    token.trigger();
-    assert!(join_guarded(waiter));
+    assert!(wait_during_trigger(&token, |token| token.wait_blocking_timeout(FOREVER)));
 }
 
 #[test]

@@ -10,4 +10,5 @@
 
 pub mod executors;
 pub mod probe;
+pub mod rng;
 pub mod threads;
