@@ -255,9 +255,10 @@ impl Inner {
         let child = Arc::new(Inner::new(name, state::LIVE, Some(parent.clone()), None));
         let mut node = lock(&parent.node);
         if state::is_triggered(parent.state.load(Relaxed)) {
-            // (I1) the parent's state is final; (I3) born triggered instead of registered. The
-            // child is not shared yet, so nothing else can observe it half made.
-            child.state.store(state::encode(Cause::Via(0)), Relaxed);
+            // (I1) the parent's state is final; (I3) born triggered instead of registered, and
+            // settled (I6): it has no children. Not shared yet: nobody sees it half made.
+            let born = state::encode(Cause::Via(0)) | state::SETTLED;
+            child.state.store(born, Relaxed);
         } else {
             let key = node
                 .get_or_insert_with(Box::default)

@@ -27,6 +27,10 @@ use crate::{OperationCancelled, Reason};
 ///
 /// Tokens are not tied to an executor or a thread: the same token can be awaited under tokio, smol
 /// and `futures::executor`, and waited on by plain threads, at once.
+///
+/// Hashing is by identity, so tokens are sound `HashMap`/`HashSet` keys. Clippy's
+/// `mutable_key_type` lint sees the atomics inside and may warn anyway: allow it there, or list
+/// `cancel_token::CancelToken` under `ignore-interior-mutability` in `clippy.toml`.
 #[derive(Clone)]
 pub struct CancelToken {
     pub(crate) inner: Arc<Inner>,
