@@ -9,7 +9,8 @@
 //!    that must not be lost.
 //! 3. Only then is the token asked, registering a waker if it is still live.
 //!
-//! Dropping the race drops the work it owns: Rust's way of cancelling it.
+//! Dropping the race drops the work it owns: Rust's way of cancelling it. `Drain::track`'s
+//! `Tracked` races its work against the drain's abort token with the same `Race`.
 
 use std::borrow::Borrow;
 use std::future::{Future, IntoFuture};
@@ -23,7 +24,7 @@ use crate::wait::Registration;
 use crate::{CancelToken, OperationCancelled, WaitError};
 
 pin_project! {
-    struct Race<T: Borrow<CancelToken>, F> {
+    pub(crate) struct Race<T: Borrow<CancelToken>, F> {
         registration: Registration<T>,
         started: bool,
         #[pin]
@@ -32,7 +33,7 @@ pin_project! {
 }
 
 impl<T: Borrow<CancelToken>, F: Future> Race<T, F> {
-    fn new(token: T, work: F) -> Self {
+    pub(crate) fn new(token: T, work: F) -> Self {
         Race {
             registration: Registration::new(token),
             started: false,

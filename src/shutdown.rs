@@ -54,8 +54,8 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 use slab::Slab;
 
+use crate::cancellable::Race;
 use crate::sync::{Mutex, lock};
-use crate::wait::Registration;
 use crate::{CancelToken, Error};
 
 /// Slabs that grew past this many slots are given back when they empty.
@@ -173,11 +173,9 @@ impl Drain {
         let slot = self.shared.enter(name.into(), Kind::Future)?;
         Ok(Tracked {
             work: Work::Running {
-                future: work.into_future(),
+                race: Race::new(self.shared.abort.clone(), work.into_future()),
             },
-            abort: Registration::new(self.shared.abort.clone()),
             slot,
-            started: false,
         })
     }
 
@@ -349,7 +347,7 @@ impl Drop for Slot {
 pin_project! {
     #[project = WorkProj]
     enum Work<F> {
-        Running { #[pin] future: F },
+        Running { #[pin] race: Race<CancelToken, F> },
         Done,
     }
 }
@@ -373,9 +371,7 @@ pin_project! {
     pub struct Tracked<F> {
         #[pin]
         work: Work<F>,
-        abort: Registration<CancelToken>,
         slot: Slot,
-        started: bool,
     }
 }
 
@@ -384,24 +380,18 @@ impl<F: Future> Future for Tracked<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let WorkProj::Running { future } = this.work.as_mut().project() else {
+        let WorkProj::Running { race } = this.work.as_mut().project() else {
             panic!("`Tracked` polled after completion");
         };
-        if *this.started || !this.abort.token.triggered() {
-            *this.started = true;
-            if let Poll::Ready(output) = future.poll(cx) {
-                this.work.set(Work::Done);
-                this.slot.release();
-                return Poll::Ready(Ok(output));
-            }
-        }
-        ready!(this.abort.poll_triggered(cx));
+        // The race's rules: the work first (an output is never thrown away), unless the abort
+        // came before the first poll.
+        let result = ready!(race.poll(cx));
+        // Dropped before the drain hears it finished: a clean report means released resources.
         this.work.set(Work::Done);
-        let name = this
-            .slot
-            .release()
-            .expect("(D1) the entry is ours until the work is done");
-        Poll::Ready(Err(Error::Aborted { name }))
+        let name = this.slot.release();
+        Poll::Ready(result.map_err(|_aborted| Error::Aborted {
+            name: name.expect("(D1) the entry is ours until the work is done"),
+        }))
     }
 }
 
