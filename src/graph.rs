@@ -73,7 +73,7 @@
 //! A trigger walks the graph with an explicit stack; `Drop` releases a chain of parents one level
 //! at a time in a loop. Neither uses stack space per level, so any depth works on a small stack.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::{Arc, Weak};
 use std::task::Waker;
@@ -459,14 +459,14 @@ impl Inner {
 
     /// The earliest deadline of this token and all its ancestors. Visits every ancestor once.
     pub(crate) fn deadline(this: &Arc<Inner>) -> Option<Instant> {
-        let mut seen: Vec<*const Inner> = Vec::new();
+        // A set, not a list: a chain 100,000 deep must not cost 100,000² comparisons.
+        let mut seen: HashSet<*const Inner> = HashSet::new();
         let mut to_visit = vec![this.clone()];
         let mut earliest: Option<Instant> = None;
         while let Some(token) = to_visit.pop() {
-            if seen.contains(&Arc::as_ptr(&token)) {
+            if !seen.insert(Arc::as_ptr(&token)) {
                 continue;
             }
-            seen.push(Arc::as_ptr(&token));
             to_visit.extend(token.parent.clone());
             if let Some(node) = lock(&token.node).as_ref() {
                 to_visit.extend(node.parents.iter().map(|link| link.parent.clone()));

@@ -249,3 +249,16 @@ fn a_deep_wait_is_woken_through_every_level() {
         );
     });
 }
+
+/// `deadline()` visits every ancestor once: at the root of a deep chain, under its leaf, the
+/// earliest deadline is found without a walk that grows with the square of the depth.
+#[test]
+fn the_deadline_of_a_deep_chain_is_found_at_its_root() {
+    on_small_stack(|| {
+        let clock = cancel_token::ManualClock::new();
+        let root = clock.with_timeout(&CancelToken::new("root"), std::time::Duration::from_secs(5));
+        let leaf = build_keeping_only_the_leaf(&root, depth(), |token| token.child("level"));
+        assert_eq!(leaf.deadline(), root.deadline());
+        assert!(root.deadline().is_some());
+    });
+}
