@@ -94,8 +94,16 @@ def main() -> int:
             if other.name.startswith(("ours", "tokio")) or other.name == "report":
                 continue
             value = estimate(other, statistic)
-            if value is not None:
-                notes.append(f"{group}/{other.name}: {human(value)}")
+            if value is None:
+                continue
+            note = f"{group}/{other.name}: {human(value)}"
+            # floor_x64 stands under ours_x64 and tokio_x64; any other floor under plain tokio.
+            twin = group_dir / ("tokio" + other.name[len("floor"):])
+            tokio = estimate(twin if twin.is_dir() else group_dir / "tokio", statistic)
+            if tokio is not None:
+                # A floor's own ratio: the lowest ratio the rows it stands under could show.
+                note += f" ({value / tokio:.3f} of tokio)"
+            notes.append(note)
     if not rows:
         print(f"no criterion estimates under {root}: run `cargo bench --bench core` first", file=sys.stderr)
         return 1

@@ -10,7 +10,7 @@
 //!   (one parent, one allocation) and in its [`Node`] for tokens with several parents. Parents stay
 //!   alive while anything derived from them does, so a cause can always be named.
 //! * **down, weak**: a parent's node lists its live children as `Weak`s in a slab, and its pending
-//!   waiters in another. A trigger upgrades each child for the moment it takes to visit it; a
+//!   waiters in a [`Waiters`] (an inline slot, then a slab). A trigger upgrades each child for the moment it takes to visit it; a
 //!   child whose last handle is gone cannot be upgraded and is skipped (nothing derived from it is
 //!   alive either: its descendants would hold it), and its `Drop` takes its entry out.
 //!
@@ -86,6 +86,7 @@ use crate::callback::Callback;
 use crate::name::Name;
 use crate::sync::{AtomicU32, Mutex, lock};
 use crate::timer::TimerEntry;
+use crate::waiters::Waiters;
 
 /// One token: its state word, its name, its one inline parent, and the lazily allocated rest.
 ///
@@ -107,7 +108,7 @@ pub(crate) struct Inner {
 #[derive(Default)]
 struct Node {
     children: Slab<Child>,
-    waiters: Slab<Waker>,
+    waiters: Waiters,
     /// Pending callbacks by registration number, so they run in registration order.
     callbacks: BTreeMap<u64, Arc<Callback>>,
     next_callback: u64,
@@ -134,7 +135,7 @@ struct Link {
 /// What a whole trigger collected, to act on after its walk, with no lock held (I5).
 #[derive(Default)]
 struct Aftermath {
-    waiters: Vec<Slab<Waker>>,
+    waiters: Vec<Waiters>,
     callbacks: Vec<Arc<Callback>>,
     timers: Vec<TimerEntry>,
 }
@@ -357,11 +358,7 @@ impl Inner {
             .callbacks
             .iter()
             .for_each(|callback| callback.run());
-        aftermath
-            .waiters
-            .into_iter()
-            .flatten()
-            .for_each(|(_, waker)| waker.wake());
+        aftermath.waiters.into_iter().for_each(Waiters::wake_all);
         marked
     }
 
@@ -493,6 +490,7 @@ impl Inner {
     /// registering nothing, if the token is triggered; then `*key` is cleared, as the trigger took
     /// the slab (I2). Blocking waits register a waker that unparks their thread (see `wait`): one
     /// kind of waiter keeps the slab entries small and their drop a single indirect call.
+    #[inline]
     pub(crate) fn register_waiter(&self, key: &mut Option<usize>, waker: &Waker) -> bool {
         let mut node = lock(&self.node);
         let state = self.state.load(Relaxed);
@@ -518,22 +516,14 @@ impl Inner {
         true
     }
 
-    /// Removes a waiter registered by `register_waiter`. Returns whether the token is triggered.
-    pub(crate) fn deregister_waiter(&self, key: &mut Option<usize>) -> bool {
-        let Some(k) = key.take() else {
-            return self.is_triggered();
-        };
+    /// Removes the waiter registered under `key` by `register_waiter` (a no-op once a trigger took
+    /// it, I2). The hot half of every wait future's life: one lock, no state read.
+    #[inline]
+    pub(crate) fn deregister_waiter(&self, key: usize) {
         let mut node = lock(&self.node);
-        let triggered = state::is_triggered(self.state.load(Relaxed));
-        // (I2) after a trigger the waiters are gone and `k` names nothing.
-        let removed = node.as_mut().and_then(|node| {
-            let waiter = node.waiters.try_remove(k);
-            shrink_if_empty(&mut node.waiters);
-            waiter
-        });
+        let removed = node.as_mut().and_then(|node| node.waiters.remove(key));
         drop(node);
         drop(removed); // (I5)
-        triggered
     }
 
     /// Gives this live token its deadline and the timer entry that enforces it; hands the entry
@@ -629,8 +619,9 @@ fn slab_key(key: usize) -> u32 {
         .expect("fewer than 2^32 - 1 live children per token")
 }
 
-fn shrink_if_empty<T>(slab: &mut Slab<T>) {
-    if slab.is_empty() && slab.capacity() > KEEP_SLOTS {
+#[inline]
+pub(crate) fn shrink_if_empty<T>(slab: &mut Slab<T>) {
+    if slab.capacity() > KEEP_SLOTS && slab.is_empty() {
         *slab = Slab::new();
     }
 }

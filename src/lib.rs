@@ -18,6 +18,7 @@ mod sync;
 mod timer;
 mod token;
 mod wait;
+mod waiters;
 
 pub use callback::CallbackGuard;
 pub use cancellable::{CancellableWait, CancellableWaitTimeout, FirstOf};

@@ -53,8 +53,8 @@ impl<T: Borrow<CancelToken>> Registration<T> {
 
 impl<T: Borrow<CancelToken>> Drop for Registration<T> {
     fn drop(&mut self) {
-        if self.key.is_some() {
-            self.token.borrow().inner.deregister_waiter(&mut self.key);
+        if let Some(key) = self.key {
+            self.token.borrow().inner.deregister_waiter(key);
         }
     }
 }
@@ -63,8 +63,9 @@ impl<T: Borrow<CancelToken>> Drop for Registration<T> {
 ///
 /// * Ready at once, without locking, if the token is already triggered.
 /// * Cancel-safe: dropping it removes its registration; nothing stays behind in the token.
-/// * Allocates nothing of its own; the token's waiter list grows by one slot while it is pending
-///   (the token's first waiter also allocates that list).
+/// * Allocates nothing of its own while it is the token's only waiter (it takes the inline slot of
+///   the token's node, which the token's first waiter or child allocates once); further waiters
+///   take a slot in the token's waiter slab while they are pending.
 #[must_use = "futures do nothing unless polled"]
 pub struct Wait<'a>(pub(crate) Registration<&'a CancelToken>);
 
@@ -120,7 +121,11 @@ pub(crate) fn block_until(token: &CancelToken, deadline: Option<Instant>) -> boo
             Some(deadline) => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    return inner.deregister_waiter(&mut key);
+                    if let Some(key) = key {
+                        inner.deregister_waiter(key);
+                    }
+                    // Triggered after all, if it happened before the waiter left.
+                    return inner.is_triggered();
                 }
                 park_timeout(left);
             }

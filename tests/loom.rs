@@ -130,6 +130,44 @@ fn trigger_vs_first_poll_loses_no_wake_up() {
     });
 }
 
+/// A token's first waiter has an inline slot, the others a slab (src/waiters.rs). While the token
+/// triggers, the waiter in the slot leaves and a new one takes the slot back: the waiter in the
+/// slab and the newcomer are each woken (or find the token triggered), and nothing is left behind.
+#[test]
+fn trigger_vs_waiters_leaving_and_taking_the_inline_slot() {
+    loom::model(|| {
+        let token = CancelToken::new("t");
+        let (in_slot, in_slab, newcomer) = (Flag::new(), Flag::new(), Flag::new());
+        let in_slot_waker = Waker::from(in_slot.clone());
+        let in_slab_waker = Waker::from(in_slab.clone());
+        let newcomer_waker = Waker::from(newcomer.clone());
+        let mut first = token.wait();
+        let mut second = token.wait();
+        assert!(poll_once(&mut first, &in_slot_waker).is_pending());
+        assert!(poll_once(&mut second, &in_slab_waker).is_pending());
+        let trigger = trigger_in_thread(&token);
+
+        drop(first);
+        let mut third = token.wait();
+        let third_first_poll = poll_once(&mut third, &newcomer_waker);
+        trigger.join().unwrap();
+
+        assert!(in_slab.woken(), "the waiter in the slab was never woken");
+        if third_first_poll.is_pending() {
+            assert!(
+                newcomer.woken(),
+                "the waiter that took the slot was never woken"
+            );
+        }
+        assert!(poll_once(&mut third, &newcomer_waker).is_ready());
+        assert!(poll_once(&mut second, &in_slab_waker).is_ready());
+        drop((second, third, in_slot_waker, in_slab_waker, newcomer_waker));
+        for flag in [&in_slot, &in_slab, &newcomer] {
+            assert_released(flag);
+        }
+    });
+}
+
 /// A task that moved polls again with a new waker while the token triggers: the replacement of
 /// the registered waker must not drop the wake-up on the floor.
 #[test]
