@@ -11,6 +11,9 @@
 //! * A SIGTERM during a message's work finishes that message, and hands the prefetched ones back.
 //! * A second SIGINT during a long `--work-ms` exits 130 at once, and the message is not lost.
 //! * A queue that does not exist is declared.
+//! * Losing the broker mid-run (every connection through a proxy cut, twice) makes the consumer
+//!   reconnect and go on: nothing lost, and at most the deliveries it held unacked at each cut
+//!   come back a second time.
 //!
 //! The seeds are printed; `CANCEL_TOKEN_CHAOS_SEED=N` replays the same stop moments. Run with
 //! `--nocapture` to see the figures.
@@ -26,6 +29,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use consumer_support::broker::{Broker, QueueState};
+use consumer_support::proxy::Proxy;
 use consumer_support::{READY, Running};
 use rng::Rng;
 
@@ -370,6 +374,65 @@ fn a_missing_queue_is_declared() {
     assert!(
         done.stderr_text().contains("declared the queue (durable)"),
         "stderr:\n{}",
+        done.stderr_text()
+    );
+    broker.delete(&queue);
+    std::fs::remove_file(&file).expect("remove the output file");
+}
+
+/// The consumer's prefetch (examples/consumer/consume.rs): the most deliveries the broker has
+/// handed it and not seen acked at any moment.
+const PREFETCH: usize = 4;
+
+#[test]
+fn losing_the_broker_mid_run_reconnects_and_loses_nothing() {
+    const CUTS: usize = 2;
+    const PROCESSED_BETWEEN_CUTS: usize = 50;
+    let broker = Broker::connect();
+    let queue = broker.fresh_queue("reconnect");
+    let ids: Vec<String> = ids().into_iter().take(300).collect();
+    broker.publish(&queue, &ids);
+    let proxy = Proxy::start(broker.url());
+    let file = output_file("reconnect");
+    let mut consumer = Running::spawn(&consumer_args(&proxy.url(broker.url()), &queue, &file, "5"));
+    for cut in 1..=CUTS {
+        consumer.wait_stderr_count("processing", cut * PROCESSED_BETWEEN_CUTS);
+        assert_eq!(
+            proxy.cut(),
+            1,
+            "the consumer's connection goes through the proxy"
+        );
+        consumer.wait_stderr_count("lost the broker; reconnecting", cut);
+        consumer.wait_stderr_count(" connected", cut + 1);
+    }
+    let until = Instant::now() + consumer_support::HANG_GUARD;
+    while !count_lines(&file, &ids).values().all(|&count| count > 0) {
+        assert!(
+            Instant::now() < until,
+            "not every id was processed after the reconnects"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let done = stop(consumer, Stop::Term);
+    assert_eq!(
+        final_state(&broker, &queue),
+        QueueState {
+            ready: 0,
+            consumers: 0
+        },
+        "queue {queue} must end empty, nothing unacked"
+    );
+    let Tally { lost, duplicated } = tally(&count_lines(&file, &ids));
+    println!(
+        "reconnect: {} ids, {CUTS} cuts, {lost} lost, {duplicated} duplicated",
+        ids.len()
+    );
+    assert_eq!(lost, 0, "stderr:\n{}", done.stderr_text());
+    // A cut can only duplicate a message processed whose ack did not reach the broker, and the
+    // broker holds at most PREFETCH unacked deliveries for the consumer.
+    assert!(
+        duplicated <= CUTS * PREFETCH,
+        "{duplicated} duplicates after {CUTS} cuts; stderr:\n{}",
         done.stderr_text()
     );
     broker.delete(&queue);

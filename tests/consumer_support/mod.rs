@@ -20,6 +20,8 @@
 
 #[cfg(feature = "broker-tests")]
 pub mod broker;
+#[cfg(feature = "broker-tests")]
+pub mod proxy;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,114 @@
+//! A TCP forwarder between the consumer and the broker, which the test can cut: every connection
+//! open through it is shut down at once, as a network failure or a broker restart would end it,
+//! while the broker and the test's own connection to it stay up.
+
+use std::io;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+
+pub struct Proxy {
+    /// `host:port` the proxy listens on (127.0.0.1, a free port).
+    address: String,
+    /// Both sockets of every connection forwarded and not cut yet.
+    open: Arc<Mutex<Vec<TcpStream>>>,
+    closed: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    /// Forwards every connection made to the proxy to the host and port of `broker_url`.
+    pub fn start(broker_url: &str) -> Self {
+        let (_, upstream, _) = split_authority(broker_url);
+        let upstream = match upstream.contains(':') {
+            true => upstream.to_owned(),
+            false => format!("{upstream}:5672"), // AMQP's default port
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy on 127.0.0.1");
+        let address = listener
+            .local_addr()
+            .expect("the proxy's address")
+            .to_string();
+        let open = Arc::new(Mutex::new(Vec::new()));
+        let closed = Arc::new(AtomicBool::new(false));
+        let (open_for_accept, closed_for_accept) = (open.clone(), closed.clone());
+        thread::spawn(move || {
+            for client in listener.incoming() {
+                if closed_for_accept.load(SeqCst) {
+                    break;
+                }
+                let Ok(client) = client else { continue };
+                // A broker that refuses is passed on as a connection closed at once.
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                forward(&client, &server);
+                forward(&server, &client);
+                lock(&open_for_accept).extend([client, server]);
+            }
+        });
+        Proxy {
+            address,
+            open,
+            closed,
+        }
+    }
+
+    /// `broker_url` with its host and port replaced by the proxy's.
+    pub fn url(&self, broker_url: &str) -> String {
+        let (scheme_and_credentials, _, path) = split_authority(broker_url);
+        format!("{scheme_and_credentials}{}{path}", self.address)
+    }
+
+    /// Shuts down every connection open through the proxy, both ways; returns how many there
+    /// were.
+    pub fn cut(&self) -> usize {
+        let sockets = std::mem::take(&mut *lock(&self.open));
+        for socket in &sockets {
+            // Already closed by its peer is as good as cut.
+            let _ = socket.shutdown(Shutdown::Both);
+        }
+        sockets.len() / 2
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.closed.store(true, SeqCst);
+        // Wakes the accepting thread, which then sees `closed` and ends.
+        let _ = TcpStream::connect(&self.address);
+        self.cut();
+    }
+}
+
+/// Copies what `from` receives to `to` on a thread of its own, and passes the end of the stream
+/// on.
+fn forward(from: &TcpStream, to: &TcpStream) {
+    let (Ok(mut from), Ok(mut to)) = (from.try_clone(), to.try_clone()) else {
+        return;
+    };
+    thread::spawn(move || {
+        let _ = io::copy(&mut from, &mut to);
+        let _ = to.shutdown(Shutdown::Write);
+    });
+}
+
+/// `amqp://user:pass@host:port/vhost` as (`amqp://user:pass@`, `host:port`, `/vhost`).
+fn split_authority(url: &str) -> (&str, &str, &str) {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    let authority_end = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |at| after_scheme + at);
+    let host_start = url[after_scheme..authority_end]
+        .rfind('@')
+        .map_or(after_scheme, |at| after_scheme + at + 1);
+    (
+        &url[..host_start],
+        &url[host_start..authority_end],
+        &url[authority_end..],
+    )
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
