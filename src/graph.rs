@@ -10,9 +10,10 @@
 //!   (one parent, one allocation) and in its [`Node`] for tokens with several parents. Parents stay
 //!   alive while anything derived from them does, so a cause can always be named.
 //! * **down, weak**: a parent's node lists its live children as `Weak`s in a slab, and its pending
-//!   waiters in a [`Waiters`] (an inline slot, then a slab). A trigger upgrades each child for the moment it takes to visit it; a
-//!   child whose last handle is gone cannot be upgraded and is skipped (nothing derived from it is
-//!   alive either: its descendants would hold it), and its `Drop` takes its entry out.
+//!   waiters in a [`Waiters`] (an inline slot, then a slab). A trigger upgrades each child for the
+//!   moment it takes to visit it; a child whose last handle is gone cannot be upgraded and is
+//!   skipped (nothing derived from it is alive either: its descendants would hold it), and its
+//!   `Drop` takes its entry out.
 //!
 //! The state word is the only thing a check reads: `triggered()` is one `Acquire` load at any
 //! depth, because the trigger pushes the state down instead of the check walking up.
@@ -488,8 +489,8 @@ impl Inner {
 
     /// Registers `waker`, or refreshes the one registered under `*key`. Returns `false`,
     /// registering nothing, if the token is triggered; then `*key` is cleared, as the trigger took
-    /// the slab (I2). Blocking waits register a waker that unparks their thread (see `wait`): one
-    /// kind of waiter keeps the slab entries small and their drop a single indirect call.
+    /// the waiters (I2). Blocking waits register a waker that unparks their thread (see `wait`):
+    /// one kind of waiter keeps the entries small and their drop a single indirect call.
     #[inline]
     pub(crate) fn register_waiter(&self, key: &mut Option<usize>, waker: &Waker) -> bool {
         let mut node = lock(&self.node);

@@ -65,7 +65,7 @@ impl<T: Borrow<CancelToken>> Drop for Registration<T> {
 /// * Cancel-safe: dropping it removes its registration; nothing stays behind in the token.
 /// * Allocates nothing of its own while it is the token's only waiter (it takes the inline slot of
 ///   the token's node, which the token's first waiter or child allocates once); further waiters
-///   take a slot in the token's waiter slab while they are pending.
+///   each take a slot in the token's waiter slab while they are pending (the slab grows as needed).
 #[must_use = "futures do nothing unless polled"]
 pub struct Wait<'a>(pub(crate) Registration<&'a CancelToken>);
 
