@@ -380,10 +380,6 @@ fn a_missing_queue_is_declared() {
     std::fs::remove_file(&file).expect("remove the output file");
 }
 
-/// The consumer's prefetch (examples/consumer/consume.rs): the most deliveries the broker has
-/// handed it and not seen acked at any moment.
-const PREFETCH: usize = 4;
-
 #[test]
 fn losing_the_broker_mid_run_reconnects_and_loses_nothing() {
     const CUTS: usize = 2;
@@ -395,6 +391,13 @@ fn losing_the_broker_mid_run_reconnects_and_loses_nothing() {
     let proxy = Proxy::start(broker.url());
     let file = output_file("reconnect");
     let mut consumer = Running::spawn(&consumer_args(&proxy.url(broker.url()), &queue, &file, "5"));
+    // The most deliveries the broker hands the consumer and has not seen acked, as it logs it.
+    let prefetch: usize = consumer
+        .wait_stderr("consuming")
+        .split("prefetch=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .expect("the consumer logs its prefetch when it starts consuming");
     for cut in 1..=CUTS {
         consumer.wait_stderr_count("processing", cut * PROCESSED_BETWEEN_CUTS);
         assert_eq!(
@@ -429,9 +432,9 @@ fn losing_the_broker_mid_run_reconnects_and_loses_nothing() {
     );
     assert_eq!(lost, 0, "stderr:\n{}", done.stderr_text());
     // A cut can only duplicate a message processed whose ack did not reach the broker, and the
-    // broker holds at most PREFETCH unacked deliveries for the consumer.
+    // broker holds at most `prefetch` unacked deliveries for the consumer.
     assert!(
-        duplicated <= CUTS * PREFETCH,
+        duplicated <= CUTS * prefetch,
         "{duplicated} duplicates after {CUTS} cuts; stderr:\n{}",
         done.stderr_text()
     );
