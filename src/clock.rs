@@ -1,10 +1,10 @@
 //! A clock for tests: deadlines that only pass when the test says so.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::CancelToken;
-use crate::timer::Timer;
+use crate::timer::{Timer, TimerRef};
 
 /// A clock that moves only when [`advance`](Self::advance)d, with a timer of its own: tests of
 /// deadline code run instantly and deterministically, on any executor or none.
@@ -29,16 +29,17 @@ use crate::timer::Timer;
 /// assert!(!request.triggered());
 /// ```
 pub struct ManualClock {
-    timer: Arc<Timer>,
+    timer: TimerRef,
     now: Mutex<Instant>,
 }
 
 impl ManualClock {
     /// A clock that reads the current instant until it is advanced.
     pub fn new() -> Self {
+        let now = Instant::now();
         ManualClock {
-            timer: Timer::new(),
-            now: Mutex::new(Instant::now()),
+            timer: Timer::manual(now),
+            now: Mutex::new(now),
         }
     }
 
@@ -48,11 +49,12 @@ impl ManualClock {
     }
 
     /// Moves the clock forward by `by` and triggers every token whose deadline it passes, before
-    /// returning, on this thread.
+    /// returning, on this thread. A step past the last instant the platform can represent stops
+    /// there, which passes every deadline (none can lie beyond it).
     pub fn advance(&self, by: Duration) {
         let now = {
             let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
-            *now = now.checked_add(by).unwrap_or(*now);
+            *now = saturating_add(*now, by);
             *now
         };
         // Unlocked first: triggering runs callbacks, which may read this clock.
@@ -75,6 +77,22 @@ impl ManualClock {
     pub fn pending(&self) -> usize {
         self.timer.pending()
     }
+}
+
+/// `instant + by`, or the latest instant reachable from `instant` if that overflows (found by
+/// halving the step: `Instant` has no `MAX`).
+fn saturating_add(mut instant: Instant, mut by: Duration) -> Instant {
+    if let Some(later) = instant.checked_add(by) {
+        return later;
+    }
+    // Each step that fits leaves less room than it took, so the next one is halved.
+    while !by.is_zero() {
+        match instant.checked_add(by) {
+            Some(later) => instant = later,
+            None => by /= 2,
+        }
+    }
+    instant
 }
 
 impl Default for ManualClock {

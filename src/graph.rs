@@ -141,6 +141,14 @@ struct Aftermath {
     timers: Vec<TimerEntry>,
 }
 
+/// Where a trigger runs the callbacks of the tokens it marks.
+pub(crate) enum Callbacks<'a> {
+    /// On the triggering thread, after marking and before waking.
+    RunHere,
+    /// Not at all: appended here, for the caller to run.
+    Collect(&'a mut Vec<Arc<Callback>>),
+}
+
 const NO_KEY: u32 = u32::MAX;
 /// Slabs that grew past this many slots are given back when they empty, so a burst of waiters or
 /// children leaves no memory behind.
@@ -328,6 +336,18 @@ impl Inner {
     /// marked, this one first); then their waiters are woken. So a callback or a woken task sees
     /// the whole subtree triggered.
     pub(crate) fn trigger(this: &Arc<Inner>, cause: Cause, reason: Option<Reason>) -> bool {
+        Inner::trigger_with_callbacks(this, cause, reason, Callbacks::RunHere)
+    }
+
+    /// [`trigger`](Inner::trigger), saying where the callbacks of the tokens it marks run: here,
+    /// between marking and waking (the order `trigger` documents), or nowhere yet, collected for
+    /// the caller to run elsewhere after the waiters are woken (the process timer, timer's T4).
+    pub(crate) fn trigger_with_callbacks(
+        this: &Arc<Inner>,
+        cause: Cause,
+        reason: Option<Reason>,
+        callbacks: Callbacks<'_>,
+    ) -> bool {
         if this.is_settled() {
             return false; // one load: an already triggered token costs no lock
         }
@@ -355,10 +375,10 @@ impl Inner {
             }
         }
         aftermath.timers.into_iter().for_each(TimerEntry::cancel);
-        aftermath
-            .callbacks
-            .iter()
-            .for_each(|callback| callback.run());
+        match callbacks {
+            Callbacks::RunHere => aftermath.callbacks.iter().for_each(|c| c.run()),
+            Callbacks::Collect(collected) => collected.append(&mut aftermath.callbacks),
+        }
         aftermath.waiters.into_iter().for_each(Waiters::wake_all);
         marked
     }
@@ -544,6 +564,14 @@ impl Inner {
         drop(guard);
         earlier.into_iter().for_each(TimerEntry::cancel); // (I5) the timer lock comes after
         Ok(())
+    }
+
+    /// Records `deadline` as this token's own (the earliest stands), whatever its state: a deadline
+    /// already passed when it was given still reads back from `deadline()`.
+    pub(crate) fn record_deadline(this: &Arc<Inner>, deadline: Instant) {
+        let mut guard = lock(&this.node);
+        let node = guard.get_or_insert_with(Box::default);
+        node.deadline = node.deadline.into_iter().chain([deadline]).min();
     }
 
     /// Registers `callback` to run when this token triggers. Returns its registration number, or

@@ -10,6 +10,7 @@ mod graph;
 mod guard;
 mod name;
 mod reason;
+mod runner;
 mod shutdown;
 #[cfg(all(unix, feature = "signal"))]
 mod signal;
@@ -19,6 +20,7 @@ mod timer;
 mod token;
 mod wait;
 mod waiters;
+mod wheel;
 
 pub use callback::CallbackGuard;
 pub use cancellable::{CancellableWait, CancellableWaitTimeout, FirstOf};

@@ -9,8 +9,8 @@
 //! Under loom, every object built from these types belongs to one model execution. Two places
 //! keep such objects in process-wide statics and must not be reached from a model:
 //! `CancelToken::never()` (a `OnceLock`: the next execution that touches it panics with "failed to
-//! get object for ref") and the process timer of `timer.rs` (std locks and a real thread that
-//! triggers tokens: use a `ManualClock` in models instead).
+//! get object for ref") and the process timer of `timer.rs` (a static, a condition variable and a real
+//! thread that triggers tokens: use a `ManualClock` in models instead, whose shards are loom's).
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::AtomicU32;

@@ -1,110 +1,187 @@
-//! Deadlines: one ordered map of pending deadlines per clock, and for the real clock one thread for
-//! the whole process that triggers tokens when theirs pass.
+//! Deadlines: per-thread shards of hierarchical timing wheels (`wheel`), and for the real clock
+//! one thread for the whole process that triggers tokens when theirs pass.
 //!
-//! A deadline costs an entry in a map, not a thread or a task, and works the same under tokio,
-//! smol, `futures::executor::block_on` or no executor at all. The process timer's thread starts
-//! with the first deadline and sleeps on a condition variable until the earliest entry is due. A
+//! A deadline costs an entry in a wheel, not a thread or a task, and works the same under tokio,
+//! smol, `futures::executor::block_on` or no executor at all. Each thread inserts into the shard
+//! its thread-local index picks, so threads making deadlines at once lock different mutexes on
+//! different cache lines; removal from another thread locks the shard the entry names. A
 //! [`ManualClock`](crate::ManualClock) owns a timer of its own that only moves when told to.
+//!
+//! Ticks are milliseconds since the timer's origin. A deadline is rounded *up* to its tick and an
+//! entry is handed out only once the clock's tick, rounded *down*, reaches it: a deadline never
+//! fires early, and fires at most about a tick late plus the thread's wake-up latency.
 //!
 //! # Invariants
 //!
-//! * The map holds `Weak`s: a deadline keeps no token alive. A token cancels its entry when it
-//!   triggers or drops (see `graph`), so a token that goes away early leaves nothing here.
-//! * Lock order (graph's I5): a timer's lock is never held together with a node lock. Due entries
-//!   are taken out under the lock; the tokens are triggered after unlocking.
-//! * The thread never sleeps past a pending deadline: before sleeping it records, under the lock,
-//!   when it will wake (`wake_at`; `None` for "only when notified"), and an insertion notifies it
-//!   only if the new deadline comes before that. Entries taken out early leave `wake_at` as it
-//!   was, so the thread may wake for nothing and go back to sleep, which is harmless; not waking
-//!   it for every insertion is what keeps a deadline token cheap (no futex wake, no context
-//!   switch, when the thread will be up in time anyway).
+//! Every place that relies on one of these names it as (T1)..(T4).
+//!
+//! 1. **(T1)** A wheel holds `Weak`s: a deadline keeps no token alive. A token cancels its entry
+//!    when it triggers or drops (see `graph`), so a token that goes away early leaves nothing here.
+//! 2. **(T2)** *Lock order* (graph's I5): a shard's lock is never held together with a node lock
+//!    nor with another shard's. Due entries are taken out under the lock; the tokens are triggered
+//!    after unlocking. The process thread's sleep lock is taken before a shard lock, never after:
+//!    an inserter releases its shard before it may take the sleep lock.
+//! 3. **(T3)** *The thread never sleeps past a pending deadline.* `wake_at` is the tick the thread
+//!    will wake at by itself (`u64::MAX`: only when notified); an inserter notifies it, under the
+//!    sleep lock, only when its tick comes before `wake_at`. The thread sets `wake_at` to `u64::MAX`
+//!    under the sleep lock *before* reading the shards' next expirations, and to the earliest of
+//!    them after. So an insertion the reading missed sees `u64::MAX` or the new earliest, and in
+//!    both cases notifies if it needs to, and the notification, taken under the sleep lock, cannot
+//!    fall between the reading and the wait. Not notifying for later deadlines is what keeps a
+//!    deadline token cheap: no futex wake, no context switch.
+//! 4. **(T4)** *No user code on the process timer's thread.* It marks due tokens and wakes their
+//!    waiters (a `Waker` is the executor's, not the user's), and hands their callbacks to the
+//!    callback runner (`runner`): a callback that blocks, panics or waits for another deadline
+//!    holds up no deadline.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::{Arc, Condvar, LazyLock, Once, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
-use crate::graph::{Cause, Inner};
-
-/// An entry of a timer: when, and a sequence number to keep equal instants apart.
-type Key = (Instant, u64);
+use crate::graph::{Callbacks, Cause, Inner};
+use crate::sync::{Mutex, lock};
+use crate::wheel::{Key, Wheel};
 
 pub(crate) struct Timer {
-    state: Mutex<State>,
-    earliest_changed: Condvar,
-    next_id: AtomicU64,
+    origin: Instant,
+    shards: Box<[Shard]>,
+    /// The process timer's thread; `None` for a `ManualClock`'s timer.
+    driver: Option<Driver>,
 }
 
-#[derive(Default)]
-struct State {
-    entries: BTreeMap<Key, Weak<Inner>>,
-    /// When the thread will wake by itself, if it sleeps with a timeout.
-    wake_at: Option<Instant>,
+/// One wheel, alone on its cache lines so that threads on different shards never share one.
+#[repr(align(128))]
+struct Shard(Mutex<Wheel<Weak<Inner>>>);
+
+struct Driver {
+    /// (T3) the tick the thread wakes at by itself; `u64::MAX` for "only when notified".
+    wake_at: AtomicU64,
+    /// Whether an inserter notified since the thread last looked.
+    notified: std::sync::Mutex<bool>,
+    wakeup: Condvar,
+}
+
+/// Which timer an entry is in: the process timer is reached without a reference count, so that
+/// making a deadline touches no counter shared by every thread.
+#[derive(Clone)]
+pub(crate) enum TimerRef {
+    Process(&'static Timer),
+    Manual(Arc<Timer>),
+}
+
+impl std::ops::Deref for TimerRef {
+    type Target = Timer;
+    fn deref(&self) -> &Timer {
+        match self {
+            TimerRef::Process(timer) => timer,
+            TimerRef::Manual(timer) => timer,
+        }
+    }
 }
 
 /// A token's scheduled deadline, kept in its node so the token can take it out again.
 pub(crate) struct TimerEntry {
-    timer: Arc<Timer>,
+    timer: TimerRef,
+    shard: usize,
     key: Key,
 }
 
 impl TimerEntry {
-    /// Removes the entry; a no-op if it already fired.
+    /// Removes the entry; a no-op if it already fired (the key's generation names nothing then).
     pub(crate) fn cancel(self) {
-        self.timer.state().entries.remove(&self.key);
+        let removed = lock(&self.timer.shards[self.shard].0).remove(self.key);
+        drop(removed); // a `Weak`: runs no `Drop` of a token
     }
 }
 
+/// The number of shards: enough for every core to have its own, a power of two to pick by mask.
+fn shard_count() -> usize {
+    #[cfg(loom)]
+    return 2;
+    #[cfg(not(loom))]
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .next_power_of_two()
+        .min(64)
+}
+
+/// This thread's shard index (before masking): threads are numbered round-robin on first use.
+fn thread_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local!(static INDEX: usize = NEXT.fetch_add(1, Relaxed));
+    INDEX.with(|index| *index)
+}
+
 impl Timer {
-    /// A timer nothing drives but its owner (see `ManualClock`).
-    pub(crate) fn new() -> Arc<Timer> {
-        Arc::new(Timer {
-            state: Mutex::default(),
-            earliest_changed: Condvar::new(),
-            next_id: AtomicU64::new(0),
-        })
+    fn with_driver(origin: Instant, driver: Option<Driver>) -> Timer {
+        let shards = (0..shard_count())
+            .map(|_| Shard(Mutex::new(Wheel::new(0))))
+            .collect();
+        Timer {
+            origin,
+            shards,
+            driver,
+        }
     }
 
-    /// The process timer, on the real clock, with its thread.
-    pub(crate) fn process() -> &'static Arc<Timer> {
-        static PROCESS: OnceLock<Arc<Timer>> = OnceLock::new();
-        PROCESS.get_or_init(|| {
-            let timer = Timer::new();
-            let driven = timer.clone();
+    /// A timer nothing drives but its owner (see `ManualClock`), with ticks counted from `origin`.
+    pub(crate) fn manual(origin: Instant) -> TimerRef {
+        TimerRef::Manual(Arc::new(Timer::with_driver(origin, None)))
+    }
+
+    /// The process timer, on the real clock, with its thread (started on first use).
+    pub(crate) fn process() -> TimerRef {
+        static PROCESS: LazyLock<Timer> = LazyLock::new(|| {
+            let driver = Driver {
+                wake_at: AtomicU64::new(u64::MAX),
+                notified: std::sync::Mutex::new(false),
+                wakeup: Condvar::new(),
+            };
+            Timer::with_driver(Instant::now(), Some(driver))
+        });
+        static THREAD: Once = Once::new();
+        let timer: &'static Timer = &PROCESS;
+        THREAD.call_once(|| {
             std::thread::Builder::new()
                 .name("cancel-token-timer".into())
-                .spawn(move || driven.run())
+                .spawn(move || timer.run())
                 .expect("cannot start the cancel-token timer thread");
-            timer
-        })
+        });
+        TimerRef::Process(timer)
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The first tick at or after `deadline`: an entry handed out at that tick is never early.
+    fn tick_ceil(&self, deadline: Instant) -> u64 {
+        let nanos = deadline.saturating_duration_since(self.origin).as_nanos();
+        u64::try_from(nanos.div_ceil(1_000_000)).unwrap_or(u64::MAX / 2)
+    }
+
+    /// The last tick that has fully begun at `now`.
+    fn tick_floor(&self, now: Instant) -> u64 {
+        let millis = now.saturating_duration_since(self.origin).as_millis();
+        u64::try_from(millis).unwrap_or(u64::MAX / 2)
     }
 
     /// Triggers `token` with [`Cause::Deadline`] at `deadline`, unless it triggers or drops first.
     /// A deadline at or before `now` triggers it at once, on the caller's thread.
-    pub(crate) fn schedule(self: &Arc<Self>, token: &Arc<Inner>, deadline: Instant, now: Instant) {
+    pub(crate) fn schedule(timer: &TimerRef, token: &Arc<Inner>, deadline: Instant, now: Instant) {
         if deadline <= now {
+            Inner::record_deadline(token, deadline);
             Inner::trigger(token, Cause::Deadline, None);
             return;
         }
-        let key = (deadline, self.next_id.fetch_add(1, Relaxed));
-        let mut state = self.state();
-        state.entries.insert(key, Arc::downgrade(token));
-        let wake = state.wake_at.is_none_or(|wake_at| deadline < wake_at);
-        if wake {
-            state.wake_at = Some(deadline);
-        }
-        drop(state);
-        if wake {
-            self.earliest_changed.notify_one();
+        let tick = timer.tick_ceil(deadline);
+        let shard = thread_index() & (timer.shards.len() - 1);
+        let key = lock(&timer.shards[shard].0).insert(tick, Arc::downgrade(token));
+        // (T2) the shard is unlocked before the sleep lock may be taken.
+        if let Some(driver) = &timer.driver {
+            driver.notify_if_before(tick);
         }
         // Handed to the token after the entry exists, so a trigger racing with us still finds it to
         // cancel; a token that triggered first gives it straight back.
         let entry = TimerEntry {
-            timer: self.clone(),
+            timer: timer.clone(),
+            shard,
             key,
         };
         if let Err(entry) = Inner::set_timer(token, entry, deadline) {
@@ -112,48 +189,86 @@ impl Timer {
         }
     }
 
-    /// Triggers every token whose deadline is at or before `now`.
-    pub(crate) fn fire_due(&self, now: Instant) {
+    /// Takes every entry due by `now` out of every shard; returns the tokens still alive.
+    fn take_due(&self, now: Instant) -> Vec<Arc<Inner>> {
+        let tick = self.tick_floor(now);
         let mut due = Vec::new();
-        let mut state = self.state();
-        while let Some(entry) = state
-            .entries
-            .first_entry()
-            .filter(|entry| entry.key().0 <= now)
-        {
-            due.push(entry.remove());
+        for shard in self.shards.iter() {
+            lock(&shard.0).poll(tick, &mut due); // (T2) one shard at a time
         }
-        drop(state);
-        for token in due.iter().filter_map(Weak::upgrade) {
+        due.iter().filter_map(Weak::upgrade).collect()
+    }
+
+    /// Triggers every token whose deadline is at or before `now`, with their callbacks, on the
+    /// caller's thread (a `ManualClock`'s `advance`).
+    pub(crate) fn fire_due(&self, now: Instant) {
+        for token in self.take_due(now) {
             Inner::trigger(&token, Cause::Deadline, None);
         }
     }
 
     /// How many deadlines are pending (for tests: a token gone early must leave none).
     pub(crate) fn pending(&self) -> usize {
-        self.state().entries.len()
+        self.shards.iter().map(|shard| lock(&shard.0).len()).sum()
     }
 
+    /// The process timer's thread.
     fn run(&self) {
+        let driver = self
+            .driver
+            .as_ref()
+            .expect("only the process timer has a thread");
         loop {
-            self.fire_due(Instant::now());
-            let mut state = self.state();
-            // Read after locking: the triggers above took time, and an entry due by now must not
-            // wait for a whole stale interval.
-            let now = Instant::now();
-            state.wake_at = state.entries.first_key_value().map(|(&(at, _), _)| at);
-            // Woken early by an earlier insertion, or spuriously: the loop re-reads the clock.
-            drop(match state.wake_at {
-                None => self
-                    .earliest_changed
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
-                Some(at) => {
-                    let sleep = at.saturating_duration_since(now);
-                    let woken = self.earliest_changed.wait_timeout(state, sleep);
-                    woken.unwrap_or_else(PoisonError::into_inner).0
+            let mut callbacks = Vec::new();
+            for token in self.take_due(Instant::now()) {
+                // (T4) marks and wakes here; the callbacks go to the runner.
+                Inner::trigger_with_callbacks(
+                    &token,
+                    Cause::Deadline,
+                    None,
+                    Callbacks::Collect(&mut callbacks),
+                );
+            }
+            crate::runner::run_elsewhere(callbacks);
+
+            let mut notified = driver
+                .notified
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            // (T3) `u64::MAX` before reading, the earliest after.
+            driver.wake_at.store(u64::MAX, SeqCst);
+            let next = self
+                .shards
+                .iter()
+                .filter_map(|shard| lock(&shard.0).next_expiration())
+                .min();
+            if !*notified {
+                driver.wake_at.store(next.unwrap_or(u64::MAX), SeqCst);
+                notified = match next {
+                    None => driver.wakeup.wait(notified),
+                    Some(tick) => {
+                        let at = self.origin + Duration::from_millis(tick);
+                        let sleep = at.saturating_duration_since(Instant::now());
+                        let woken = driver.wakeup.wait_timeout(notified, sleep);
+                        woken
+                            .map(|(notified, _)| notified)
+                            .map_err(|poisoned| PoisonError::new(poisoned.into_inner().0))
+                    }
                 }
-            });
+                .unwrap_or_else(PoisonError::into_inner);
+            }
+            *notified = false;
+        }
+    }
+}
+
+impl Driver {
+    /// (T3) wakes the thread if it would otherwise sleep past `tick`.
+    fn notify_if_before(&self, tick: u64) {
+        if tick < self.wake_at.load(SeqCst) {
+            let mut notified = self.notified.lock().unwrap_or_else(PoisonError::into_inner);
+            *notified = true;
+            self.wakeup.notify_one();
         }
     }
 }

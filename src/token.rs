@@ -14,7 +14,7 @@ use crate::cancellable::{CancellableWait, CancellableWaitTimeout, FirstOf};
 use crate::graph::{Cause, Inner};
 use crate::guard::DropGuard;
 use crate::name::Name;
-use crate::timer::Timer;
+use crate::timer::{Timer, TimerRef};
 use crate::wait::{self, Registration, Wait, WaitOwned};
 use crate::{OperationCancelled, Reason};
 
@@ -230,8 +230,9 @@ impl CancelToken {
     /// A child of this token, named like it, that triggers itself after `timeout` with
     /// [`Reason::DeadlineExceeded`], even if nobody is polling or waiting on it.
     ///
-    /// The deadline is an entry in one process-wide timer (one thread for the whole process,
-    /// started on first use): no thread or task per token, and any executor or none. A token
+    /// The deadline is an entry in the process-wide timer (a timing wheel per core-sized shard,
+    /// one thread for the whole process, started on first use): no thread or task per token, and
+    /// any executor or none. It fires at or after the deadline, never before (1 ms resolution). A token
     /// triggered or dropped before its deadline takes its entry out at once. A timeout too large
     /// to represent means no deadline. For tests, [`ManualClock`](crate::ManualClock) makes the
     /// same tokens on a clock that only moves when told.
@@ -249,17 +250,17 @@ impl CancelToken {
     /// ```
     pub fn with_timeout(&self, timeout: Duration) -> CancelToken {
         let now = Instant::now();
-        self.deadline_child(Timer::process(), now.checked_add(timeout), now)
+        self.deadline_child(&Timer::process(), now.checked_add(timeout), now)
     }
 
     /// Like [`with_timeout`](Self::with_timeout), with the deadline as an instant.
     pub fn with_deadline(&self, deadline: Instant) -> CancelToken {
-        self.deadline_child(Timer::process(), Some(deadline), Instant::now())
+        self.deadline_child(&Timer::process(), Some(deadline), Instant::now())
     }
 
     pub(crate) fn deadline_child(
         &self,
-        timer: &Arc<Timer>,
+        timer: &TimerRef,
         deadline: Option<Instant>,
         now: Instant,
     ) -> CancelToken {
@@ -267,7 +268,7 @@ impl CancelToken {
             inner: Inner::child(&self.inner, self.inner.name_clone()),
         };
         if let Some(deadline) = deadline {
-            timer.schedule(&child.inner, deadline, now);
+            Timer::schedule(timer, &child.inner, deadline, now);
         }
         child
     }
@@ -277,15 +278,21 @@ impl CancelToken {
         Inner::deadline(&self.inner)
     }
 
-    /// Runs `f` once, when this token is triggered, on the triggering thread (the timer's thread
-    /// for a deadline); at once, on this thread, if it already is. Dropping the returned guard
+    /// Runs `f` once, when this token is triggered: on the triggering thread, or, when the
+    /// trigger is a deadline of the process timer ([`with_timeout`](Self::with_timeout) and
+    /// friends), on a cancel-token callback thread, never on the timer's own thread, so that a
+    /// callback that blocks delays no other deadline; at once, on this thread, if the token is
+    /// already triggered. (A [`ManualClock`](crate::ManualClock)'s deadlines run theirs inside
+    /// `advance`, on its caller's thread.) Dropping the returned guard
     /// unregisters `f` (waiting for it if it is running on another thread);
     /// [`CallbackGuard::detach`] keeps it registered.
     ///
     /// Order: a trigger first marks every token it reaches, then runs their callbacks (one
     /// token's in registration order; the triggered token's before its descendants'), then wakes
     /// their waiters. A panicking callback is caught: it poisons nothing and the other callbacks
-    /// still run. `f` must not block for long: it holds up the trigger.
+    /// still run. `f` should not block for long: it holds up the trigger that runs it (and the
+    /// callbacks queued after it), though never another deadline. For a deadline, the token's
+    /// waiters may be woken before its callbacks have run.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicBool, Ordering};

@@ -483,3 +483,58 @@ fn never_cannot_trigger_and_costs_nothing_to_derive_from() {
     clock.advance(Duration::from_secs(1));
     assert!(deadline.triggered() && !never.triggered());
 }
+
+// ---- deadline edges ------------------------------------------------------------------------------
+
+#[test]
+fn a_zero_timeout_is_born_triggered_and_reports_its_deadline() {
+    let before = Instant::now();
+    let token = CancelToken::new("now").with_timeout(Duration::ZERO);
+    assert!(token.triggered());
+    let deadline = token
+        .deadline()
+        .expect("a deadline that passed is still its deadline");
+    assert!(deadline >= before && deadline <= Instant::now());
+    let clock = ManualClock::new();
+    let manual = clock.with_timeout(&CancelToken::new("m"), Duration::ZERO);
+    assert!(manual.triggered());
+    assert_eq!(manual.deadline(), Some(clock.now()));
+}
+
+#[test]
+fn advancing_a_manual_clock_by_the_largest_duration_passes_every_deadline() {
+    let clock = ManualClock::new();
+    let token = clock.with_timeout(&CancelToken::new("p"), Duration::from_secs(5));
+    let far = clock.with_timeout(&CancelToken::new("p"), Duration::from_secs(1 << 40));
+    clock.advance(Duration::MAX);
+    assert!(token.triggered() && far.triggered());
+    assert!(clock.now() > far.deadline().unwrap());
+    assert_eq!(clock.pending(), 0);
+}
+
+#[test]
+fn no_process_deadline_fires_early() {
+    // A token seen triggered at a moment read *after* the load that saw it, and still before its
+    // deadline, fired early. Deadlines spread over a few ticks and several wheel slots.
+    let start = Instant::now();
+    let tokens: Vec<_> = (0..60u64)
+        .map(|i| {
+            let deadline = start + Duration::from_micros(i * 700 + 300);
+            (CancelToken::new("t").with_deadline(deadline), deadline)
+        })
+        .collect();
+    let mut left: Vec<_> = tokens.iter().collect();
+    while !left.is_empty() {
+        assert!(start.elapsed() < HANG, "deadlines never fired");
+        left.retain(|(token, deadline)| {
+            let triggered = token.triggered();
+            let seen_at = Instant::now();
+            assert!(
+                !triggered || seen_at >= *deadline,
+                "fired {:?} early",
+                *deadline - seen_at
+            );
+            !triggered
+        });
+    }
+}
