@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import sys
 import threading
 import time
 import weakref
@@ -122,6 +123,17 @@ def test_a_wait_abandoned_with_its_loop_is_released_by_the_trigger():
 
 @pytest.mark.asyncio
 async def test_a_trigger_racing_a_cancel_never_completes_a_cancelled_future():
+    errors = []
+    asyncio.get_running_loop().set_exception_handler(lambda loop, context: errors.append(context))
+    previous_hook, sys.unraisablehook = sys.unraisablehook, errors.append
+    try:
+        await race_trigger_against_cancel()
+    finally:
+        sys.unraisablehook = previous_hook
+    assert errors == []
+
+
+async def race_trigger_against_cancel():
     for _ in range(200):
         token = CancelToken("race")
         task = asyncio.ensure_future(token.wait())
