@@ -23,18 +23,21 @@ TARGETS = {
     "triggered": 0.1,
     "triggered_contended": 0.1,
     "check": None,
-    "child_create_drop": 0.4,
-    "wait_poll_drop": 0.5,
-    "fanout_100k": 0.9,
+    # issue 9's targets
+    "child_create_drop": 0.5,
+    "wait_poll_drop": 0.45,
+    "fanout_100k": 0.8,
     # benches/deadline.rs
-    "timeout_create_drop": None,
-    "timed_wait_poll_drop": None,
+    "timeout_create_drop": 0.5,
+    "timed_wait_poll_drop": 0.6,
+    "timeout_two_threads": 0.5,
 }
 
 # Groups whose tokio side comes in named variants: each is compared with ours in a row of its own.
 BASELINES = {
     "timeout_create_drop": ("tokio_armed", "tokio_setup"),
     "timed_wait_poll_drop": ("tokio_armed",),
+    "timeout_two_threads": ("tokio_armed",),
 }
 
 

@@ -123,3 +123,27 @@ fn deadline_expiry_vs_drop() {
         assert_eq!(clock.pending(), 0);
     });
 }
+
+/// A deadline inserted (on its thread's shard) while another thread advances the clock past it
+/// and a third drops a token of another shard: the new token triggers by the end (at the advance,
+/// or at once if the clock had already passed), and nothing is left pending.
+#[test]
+fn deadline_insertion_vs_expiry_vs_drop() {
+    loom::model(|| {
+        let clock = Arc::new(ManualClock::new());
+        let parent = CancelToken::new("p");
+        let doomed = clock.with_timeout(&parent, Duration::from_secs(1));
+        let inserter = {
+            let (clock, parent) = (clock.clone(), parent.clone());
+            thread::spawn(move || clock.with_timeout(&parent, Duration::from_secs(1)))
+        };
+        let dropper = thread::spawn(move || drop(doomed));
+        clock.advance(Duration::from_secs(1));
+        let inserted = inserter.join().unwrap();
+        dropper.join().unwrap();
+        clock.advance(Duration::from_secs(1));
+        assert!(inserted.triggered());
+        assert!(inserted.reason().unwrap().is_deadline());
+        assert_eq!(clock.pending(), 0);
+    });
+}
