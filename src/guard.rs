@@ -15,6 +15,9 @@ use crate::CancelToken;
 /// }
 /// assert!(token.triggered());
 ///
+/// let guard = CancelToken::new("named").drop_guard();
+/// assert_eq!(guard.token().name(), "named");
+///
 /// let kept = CancelToken::new("kept");
 /// let token = kept.clone().drop_guard().disarm();
 /// assert!(!token.triggered() && !kept.triggered());
@@ -28,6 +31,13 @@ pub struct DropGuard {
 impl DropGuard {
     pub(crate) fn new(token: CancelToken) -> Self {
         DropGuard { token: Some(token) }
+    }
+
+    /// The token this guard will trigger when dropped. Borrowing it neither triggers nor disarms.
+    pub fn token(&self) -> &CancelToken {
+        self.token
+            .as_ref()
+            .expect("a guard holds its token until disarmed or dropped")
     }
 
     /// Gives the token back without triggering it.

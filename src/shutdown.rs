@@ -467,11 +467,15 @@ impl DrainReport {
 
 impl fmt::Display for DrainReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `Duration::MAX` means "wait as long as it takes": no number would be true to print.
+        let unlimited = self.grace == Duration::MAX;
         let grace = self.grace;
-        if self.is_clean() {
-            return write!(f, "all tracked work finished within {grace:?}");
+        match (self.is_clean(), unlimited) {
+            (true, true) => return write!(f, "all tracked work finished, with no time limit"),
+            (true, false) => return write!(f, "all tracked work finished within {grace:?}"),
+            (false, true) => write!(f, "{} unfinished: ", self.unfinished.len())?,
+            (false, false) => write!(f, "{} unfinished after {grace:?}: ", self.unfinished.len())?,
         }
-        write!(f, "{} unfinished after {grace:?}: ", self.unfinished.len())?;
         for (i, name) in self.unfinished.iter().enumerate() {
             let sep = if i == 0 { "" } else { ", " };
             write!(f, "{sep}{name}")?;
@@ -483,6 +487,15 @@ impl fmt::Display for DrainReport {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unlimited_grace_prints_no_number() {
+        let report = Drain::new(CancelToken::new("d")).shutdown_blocking(Duration::MAX);
+        assert_eq!(
+            report.to_string(),
+            "all tracked work finished, with no time limit"
+        );
+    }
 
     #[test]
     fn a_burst_leaves_no_memory_behind() {
