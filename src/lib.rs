@@ -24,7 +24,7 @@ pub use callback::CallbackGuard;
 pub use cancellable::{CancellableWait, CancellableWaitTimeout, FirstOf};
 pub use clock::ManualClock;
 pub use error::{Error, OperationCancelled, WaitError};
-pub use guard::DropGuard;
+pub use guard::{DropGuard, DropGuardRef};
 pub use reason::Reason;
 pub use shutdown::{Drain, DrainReport, Tracked};
 #[cfg(all(unix, feature = "signal"))]
