@@ -21,7 +21,7 @@ mod wait;
 mod waiters;
 
 pub use callback::CallbackGuard;
-pub use cancellable::{CancellableWait, CancellableWaitTimeout, FirstOf};
+pub use cancellable::{CancellableWait, CancellableWaitOwned, CancellableWaitTimeout, FirstOf};
 pub use clock::ManualClock;
 pub use error::{Error, OperationCancelled, WaitError};
 pub use guard::{DropGuard, DropGuardRef};
