@@ -174,3 +174,45 @@ impl<F> std::fmt::Debug for FirstOf<F> {
             .finish()
     }
 }
+
+pin_project! {
+    /// [`CancelToken::cancellable_wait_owned`]'s future: [`CancellableWait`] owning its token,
+    /// so it is `'static` when the work is and can be spawned. Same outputs and poll rules.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct CancellableWaitOwned<F> {
+        #[pin]
+        race: Race<CancelToken, F>,
+    }
+}
+
+impl<F: Future> Future for CancellableWaitOwned<F> {
+    type Output = Result<F::Output, OperationCancelled>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().race.poll(cx)
+    }
+}
+
+impl CancelToken {
+    /// Like [`cancellable_wait`](Self::cancellable_wait), owning the token instead of borrowing
+    /// it: `tokio::spawn(token.clone().cancellable_wait_owned(work))` compiles. Same poll rules
+    /// (see the module docs), same cancel safety: dropping it drops the work.
+    ///
+    /// ```
+    /// use cancel_token::CancelToken;
+    ///
+    /// let token = CancelToken::new("job");
+    /// let wait = token.clone().cancellable_wait_owned(async { 7 });
+    /// fn is_static<T: 'static>(_: &T) {}
+    /// is_static(&wait);
+    /// assert_eq!(futures::executor::block_on(wait).unwrap(), 7);
+    /// ```
+    pub fn cancellable_wait_owned<F: IntoFuture>(
+        self,
+        work: F,
+    ) -> CancellableWaitOwned<F::IntoFuture> {
+        CancellableWaitOwned {
+            race: Race::new(self, work.into_future()),
+        }
+    }
+}

@@ -6,6 +6,7 @@ mod callback;
 mod cancellable;
 mod clock;
 mod error;
+mod future_ext;
 mod graph;
 mod guard;
 mod name;
@@ -23,10 +24,11 @@ mod waiters;
 mod wheel;
 
 pub use callback::CallbackGuard;
-pub use cancellable::{CancellableWait, CancellableWaitTimeout, FirstOf};
+pub use cancellable::{CancellableWait, CancellableWaitOwned, CancellableWaitTimeout, FirstOf};
 pub use clock::ManualClock;
 pub use error::{Error, OperationCancelled, WaitError};
-pub use guard::DropGuard;
+pub use future_ext::FutureCancelExt;
+pub use guard::{DropGuard, DropGuardRef};
 pub use reason::Reason;
 pub use shutdown::{Drain, DrainReport, Tracked};
 #[cfg(all(unix, feature = "signal"))]

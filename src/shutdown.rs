@@ -159,6 +159,33 @@ impl Drain {
         &self.shared.token
     }
 
+    /// Completes once the drain is closed and everything tracked has finished (tokio-util's
+    /// `TaskTracker::wait`). Never triggers the token and never closes the drain: pair it with
+    /// [`close`](Self::close). Relies on D3: `idle` is triggered exactly when "closed and empty"
+    /// is first observed. Cancel safe: dropping it changes nothing.
+    ///
+    /// ```
+    /// use cancel_token::{CancelToken, Drain};
+    ///
+    /// let drain = Drain::new(CancelToken::new("svc"));
+    /// let work = drain.track("w", async {}).unwrap();
+    /// drain.close();
+    /// futures::executor::block_on(async {
+    ///     work.await.unwrap();
+    ///     drain.wait().await;
+    /// });
+    /// assert!(!drain.token().triggered());
+    /// ```
+    pub async fn wait(&self) {
+        self.shared.idle.wait().await;
+    }
+
+    /// The blocking twin of [`wait`](Self::wait): blocks the calling thread until the drain is
+    /// closed and everything tracked has finished. Do not call it from async code.
+    pub fn wait_blocking(&self) {
+        self.shared.idle.wait_blocking();
+    }
+
     /// Tracks `work` under `name`: the returned future runs `work` and resolves to its output,
     /// or to [`Error::Aborted`] if the drain aborts it after a shutdown's grace period. Spawn it
     /// on any executor, or await it.
@@ -467,11 +494,15 @@ impl DrainReport {
 
 impl fmt::Display for DrainReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `Duration::MAX` means "wait as long as it takes": no number would be true to print.
+        let unlimited = self.grace == Duration::MAX;
         let grace = self.grace;
-        if self.is_clean() {
-            return write!(f, "all tracked work finished within {grace:?}");
+        match (self.is_clean(), unlimited) {
+            (true, true) => return write!(f, "all tracked work finished, with no time limit"),
+            (true, false) => return write!(f, "all tracked work finished within {grace:?}"),
+            (false, true) => write!(f, "{} unfinished: ", self.unfinished.len())?,
+            (false, false) => write!(f, "{} unfinished after {grace:?}: ", self.unfinished.len())?,
         }
-        write!(f, "{} unfinished after {grace:?}: ", self.unfinished.len())?;
         for (i, name) in self.unfinished.iter().enumerate() {
             let sep = if i == 0 { "" } else { ", " };
             write!(f, "{sep}{name}")?;
@@ -483,6 +514,29 @@ impl fmt::Display for DrainReport {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wait_ends_only_once_closed_and_empty() {
+        use futures::FutureExt;
+        let drain = Drain::new(CancelToken::new("d"));
+        let work = drain.track("w", async {}).unwrap();
+        let mut wait = std::pin::pin!(drain.wait());
+        assert!(wait.as_mut().now_or_never().is_none());
+        drain.close();
+        assert!(wait.as_mut().now_or_never().is_none());
+        futures::executor::block_on(work).unwrap();
+        assert!(wait.now_or_never().is_some());
+        assert!(!drain.token().triggered());
+    }
+
+    #[test]
+    fn an_unlimited_grace_prints_no_number() {
+        let report = Drain::new(CancelToken::new("d")).shutdown_blocking(Duration::MAX);
+        assert_eq!(
+            report.to_string(),
+            "all tracked work finished, with no time limit"
+        );
+    }
 
     #[test]
     fn a_burst_leaves_no_memory_behind() {

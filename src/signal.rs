@@ -66,7 +66,11 @@ const SIGNALS: [(i32, &str, i32); 2] = [(SIGINT, "SIGINT", 130), (SIGTERM, "SIGT
 /// on the second.
 ///
 /// * The **first** SIGINT or SIGTERM logs `Received signal SIGINT` (or `SIGTERM`) through
-///   [`tracing`] at `INFO` level, as the article prints it, and triggers the token.
+///   [`tracing`] at `INFO` level, as the article prints it, and triggers the token. If no
+///   global `tracing` subscriber has been set (`tracing::dispatcher::has_been_set()` is false),
+///   the line goes to stderr instead, so a program without logging still shows it. A
+///   subscriber set only for a scope (`with_default`) does not count: the delivery thread
+///   does not see it.
 /// * A **second** one, of either kind, exits the process at once with status 130 (SIGINT) or 143
 ///   (SIGTERM), the shell's `128 + signal`, without waiting for the graceful shutdown, running
 ///   destructors or flushing buffers. A shutdown that hangs can always be cut short with a
@@ -131,7 +135,13 @@ pub fn trigger_on_signals(token: &CancelToken) -> Result<SignalHandle, Error> {
                     .iter()
                     .find(|&&(number, ..)| number == signal)
                     .map_or("unknown", |&(_, name, _)| name);
-                tracing::info!("Received signal {name}");
+                // No global subscriber: the event would go nowhere, so say it on stderr instead
+                // (on this delivery thread, not in the handler, so printing is safe).
+                if tracing::dispatcher::has_been_set() {
+                    tracing::info!("Received signal {name}");
+                } else {
+                    eprintln!("Received signal {name}");
+                }
                 token.trigger_with(Reason::Signal(signal));
             }
         })
