@@ -151,15 +151,18 @@ impl Timer {
     }
 
     /// The first tick at or after `deadline`: an entry handed out at that tick is never early.
+    /// (In `u64` arithmetic: a `u128` division would cost more than the whole insertion.)
     fn tick_ceil(&self, deadline: Instant) -> u64 {
-        let nanos = deadline.saturating_duration_since(self.origin).as_nanos();
-        u64::try_from(nanos.div_ceil(1_000_000)).unwrap_or(u64::MAX / 2)
+        let since = deadline.saturating_duration_since(self.origin);
+        let sub_ms = u64::from(since.subsec_nanos()).div_ceil(1_000_000);
+        since.as_secs().saturating_mul(1000).saturating_add(sub_ms).min(u64::MAX / 2)
     }
 
     /// The last tick that has fully begun at `now`.
     fn tick_floor(&self, now: Instant) -> u64 {
-        let millis = now.saturating_duration_since(self.origin).as_millis();
-        u64::try_from(millis).unwrap_or(u64::MAX / 2)
+        let since = now.saturating_duration_since(self.origin);
+        let sub_ms = u64::from(since.subsec_millis());
+        since.as_secs().saturating_mul(1000).saturating_add(sub_ms).min(u64::MAX / 2)
     }
 
     /// Triggers `token` with [`Cause::Deadline`] at `deadline`, unless it triggers or drops first.
