@@ -19,6 +19,7 @@ mod timer;
 mod token;
 mod wait;
 mod waiters;
+mod weak;
 
 pub use callback::CallbackGuard;
 pub use cancellable::{CancellableWait, CancellableWaitTimeout, FirstOf};
@@ -32,3 +33,4 @@ pub use signal::{SignalHandle, trigger_on_signals};
 pub use stream::{CancellableStream, StreamCancelExt};
 pub use token::CancelToken;
 pub use wait::{Wait, WaitOwned};
+pub use weak::WeakCancelToken;
