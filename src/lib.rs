@@ -21,6 +21,7 @@ mod timer;
 mod token;
 mod wait;
 mod waiters;
+mod weak;
 mod wheel;
 
 pub use callback::CallbackGuard;
@@ -36,3 +37,4 @@ pub use signal::{SignalHandle, trigger_on_signals};
 pub use stream::{CancellableStream, StreamCancelExt};
 pub use token::CancelToken;
 pub use wait::{Wait, WaitOwned};
+pub use weak::WeakCancelToken;

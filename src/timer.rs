@@ -155,14 +155,22 @@ impl Timer {
     fn tick_ceil(&self, deadline: Instant) -> u64 {
         let since = deadline.saturating_duration_since(self.origin);
         let sub_ms = u64::from(since.subsec_nanos()).div_ceil(1_000_000);
-        since.as_secs().saturating_mul(1000).saturating_add(sub_ms).min(u64::MAX / 2)
+        since
+            .as_secs()
+            .saturating_mul(1000)
+            .saturating_add(sub_ms)
+            .min(u64::MAX / 2)
     }
 
     /// The last tick that has fully begun at `now`.
     fn tick_floor(&self, now: Instant) -> u64 {
         let since = now.saturating_duration_since(self.origin);
         let sub_ms = u64::from(since.subsec_millis());
-        since.as_secs().saturating_mul(1000).saturating_add(sub_ms).min(u64::MAX / 2)
+        since
+            .as_secs()
+            .saturating_mul(1000)
+            .saturating_add(sub_ms)
+            .min(u64::MAX / 2)
     }
 
     /// Triggers `token` with [`Cause::Deadline`] at `deadline`, unless it triggers or drops first.
