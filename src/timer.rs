@@ -229,6 +229,7 @@ impl Timer {
             .driver
             .as_ref()
             .expect("only the process timer has a thread");
+        let mut idle_once = false;
         loop {
             let mut callbacks = Vec::new();
             for token in self.take_due(Instant::now()) {
@@ -253,6 +254,14 @@ impl Timer {
                 .iter()
                 .filter_map(|shard| lock(&shard.0).next_expiration())
                 .min();
+            // Found empty, the thread still wakes by itself `IDLE_TICKS` later, once: deadlines
+            // made and dropped in a loop (the common case) then notify nobody (T3). Found empty
+            // again then, it sleeps until notified.
+            let next = match next {
+                None if !idle_once => Some(self.tick_floor(Instant::now()) + IDLE_TICKS),
+                next => next,
+            };
+            idle_once = next.is_some_and(|_| self.pending() == 0);
             if !*notified {
                 driver.wake_at.store(next.unwrap_or(u64::MAX), SeqCst);
                 notified = match next {
@@ -273,11 +282,16 @@ impl Timer {
     }
 }
 
+/// How long the thread sleeps on after finding every shard empty, before it sleeps until notified.
+const IDLE_TICKS: u64 = 1000;
+
 impl Driver {
-    /// (T3) wakes the thread if it would otherwise sleep past `tick`.
+    /// (T3) wakes the thread if it would otherwise sleep past `tick`. The thread wakes for `tick`
+    /// now (it re-reads the shards), so later inserters need not notify it again.
     fn notify_if_before(&self, tick: u64) {
         if tick < self.wake_at.load(SeqCst) {
             let mut notified = self.notified.lock().unwrap_or_else(PoisonError::into_inner);
+            self.wake_at.fetch_min(tick, SeqCst);
             *notified = true;
             self.wakeup.notify_one();
         }
