@@ -13,6 +13,24 @@ use cancel_token::{CancelToken, Drain};
 const HANG: Duration = Duration::from_secs(20);
 const SOON: Duration = Duration::from_millis(5);
 
+/// Makes a deadline token whose callback blocks until the returned sender sends (or `HANG`
+/// passes), and returns once that callback is running.
+fn block_a_deadline_callback() -> mpsc::Sender<()> {
+    let (release, released) = mpsc::channel::<()>();
+    let (entered, blocked) = mpsc::channel();
+    let blocker = CancelToken::new("blocker").with_timeout(SOON);
+    blocker
+        .on_trigger(move || {
+            entered.send(()).unwrap();
+            let _ = released.recv_timeout(HANG);
+        })
+        .detach();
+    blocked
+        .recv_timeout(HANG)
+        .expect("the blocking callback never ran");
+    release
+}
+
 #[test]
 fn a_deadline_callback_that_waits_for_another_deadline_finishes() {
     // The reproduction from the issue: with callbacks on the timer thread this waits forever.
@@ -32,18 +50,7 @@ fn a_deadline_callback_that_waits_for_another_deadline_finishes() {
 
 #[test]
 fn a_blocked_deadline_callback_delays_no_other_deadline() {
-    let (release, released) = mpsc::channel::<()>();
-    let (entered, blocked) = mpsc::channel();
-    let blocker = CancelToken::new("blocker").with_timeout(SOON);
-    blocker
-        .on_trigger(move || {
-            entered.send(()).unwrap();
-            let _ = released.recv_timeout(HANG);
-        })
-        .detach();
-    blocked
-        .recv_timeout(HANG)
-        .expect("the blocking callback never ran");
+    let release = block_a_deadline_callback();
     // The blocker's callback is now stuck; later deadlines and their callbacks go on.
     let (ran, callback_ran) = mpsc::channel();
     let later = CancelToken::new("later").with_timeout(SOON);
@@ -75,18 +82,7 @@ fn a_panicking_deadline_callback_stops_nothing() {
 
 #[test]
 fn an_async_drain_keeps_its_grace_period_while_a_deadline_callback_blocks() {
-    let (release, released) = mpsc::channel::<()>();
-    let (entered, blocked) = mpsc::channel();
-    let blocker = CancelToken::new("blocker").with_timeout(SOON);
-    blocker
-        .on_trigger(move || {
-            entered.send(()).unwrap();
-            let _ = released.recv_timeout(HANG);
-        })
-        .detach();
-    blocked
-        .recv_timeout(HANG)
-        .expect("the blocking callback never ran");
+    let release = block_a_deadline_callback();
 
     let drain = Drain::new(CancelToken::new("shutdown"));
     let straggler = drain
