@@ -30,7 +30,7 @@ pub use clock::ManualClock;
 pub use error::{Error, OperationCancelled, WaitError};
 pub use future_ext::FutureCancelExt;
 pub use guard::{DropGuard, DropGuardRef};
-pub use reason::Reason;
+pub use reason::{DeadlineExceeded, Reason, Signalled};
 pub use shutdown::{Drain, DrainReport, Tracked};
 #[cfg(all(unix, feature = "signal"))]
 pub use signal::{SignalHandle, trigger_on_signals};
