@@ -9,6 +9,8 @@ mod error;
 mod future_ext;
 mod graph;
 mod guard;
+#[cfg(feature = "tokio-util")]
+mod interop;
 mod name;
 mod reason;
 mod runner;
