@@ -3,22 +3,52 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::{CancelToken, Reason};
+use crate::{CancelToken, DeadlineExceeded, Reason, Signalled};
 
 /// An operation stopped because a token was triggered: the seed's `OperationCancelled`.
 ///
 /// [`token()`](Self::token) is the token whose `trigger()` caused the cancellation, which is not
 /// necessarily the one that was checked: checking a `child` of a triggered `parent` names the
-/// parent. Its `Display` is the seed's sentence, `Cancellation requested by NAME token`.
+/// parent. Its `Display` is the seed's sentence, `Cancellation requested by NAME token`, whatever
+/// the reason; the reason is its [`source`](std::error::Error::source), where error reporters
+/// (`anyhow`'s `{:#}`, `tracing`'s error fields) look for a cause:
+///
+/// | [`reason()`](Self::reason) | `source()` |
+/// |---|---|
+/// | [`Reason::Triggered`] (a plain `trigger()`) | `None` |
+/// | [`Reason::DeadlineExceeded`] | [`DeadlineExceeded`]: `deadline exceeded` |
+/// | [`Reason::Signal`] | [`Signalled`]: `received signal 15` |
+/// | [`Reason::Custom`] (`trigger_with(error)`) | that error |
+///
+/// ```
+/// use std::error::Error;
+/// use cancel_token::CancelToken;
+///
+/// let request = CancelToken::new("request");
+/// request.trigger_with(std::io::Error::other("client hung up"));
+/// let cancelled = request.check().unwrap_err();
+/// assert_eq!(cancelled.to_string(), "Cancellation requested by request token");
+/// assert_eq!(cancelled.source().unwrap().to_string(), "client hung up");
+/// ```
 #[derive(Clone)]
 pub struct OperationCancelled {
     token: CancelToken,
     reason: Reason,
+    /// `Some` exactly when `reason` is a `Signal`: the value `source()` lends out.
+    signalled: Option<Signalled>,
 }
 
 impl OperationCancelled {
     pub(crate) fn new(token: CancelToken, reason: Reason) -> Self {
-        OperationCancelled { token, reason }
+        let signalled = match reason {
+            Reason::Signal(signal) => Some(Signalled { signal }),
+            _ => None,
+        };
+        OperationCancelled {
+            token,
+            reason,
+            signalled,
+        }
     }
 
     /// The token whose trigger caused this cancellation.
@@ -57,7 +87,17 @@ impl fmt::Debug for OperationCancelled {
     }
 }
 
-impl std::error::Error for OperationCancelled {}
+impl std::error::Error for OperationCancelled {
+    /// The reason as an error value: see the table in the type's docs.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.reason {
+            Reason::DeadlineExceeded => Some(&DeadlineExceeded),
+            Reason::Signal(_) => self.signalled.as_ref().map(|s| s as _),
+            Reason::Custom(error) => Some(&**error),
+            Reason::Triggered => None,
+        }
+    }
+}
 
 /// Why [`CancelToken::cancellable_wait_timeout`] gave up: match on it to tell a timeout from a
 /// cancellation.
@@ -81,10 +121,12 @@ impl fmt::Display for WaitError {
     }
 }
 
+/// `Cancelled` is transparent: its `Display` is the [`OperationCancelled`]'s and so is its
+/// `source()` (the reason), so a report of the chain does not say the sentence twice.
 impl std::error::Error for WaitError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            WaitError::Cancelled(cancelled) => Some(cancelled),
+            WaitError::Cancelled(cancelled) => cancelled.source(),
             WaitError::TimedOut { .. } => None,
         }
     }

@@ -245,6 +245,11 @@ impl Inner {
         self.name.clone()
     }
 
+    /// The name as stored, for a chain's rendering to walk without recursion (name.rs N1).
+    pub(crate) fn name_ref(&self) -> &Name {
+        &self.name
+    }
+
     /// One `Acquire` load: pairs with the `Release` store in `visit`.
     #[inline]
     pub(crate) fn is_triggered(&self) -> bool {
@@ -594,8 +599,10 @@ impl Inner {
     }
 
     /// Unregisters this token from its parents (I2: a no-op where a parent has settled) and
-    /// hands back the parents, for `Drop` to release one level at a time.
+    /// hands back the parents (those its chain name holds too), for `Drop` to release one level
+    /// at a time.
     fn detach(&mut self, orphans: &mut Vec<Arc<Inner>>) -> Option<Arc<Inner>> {
+        self.name.release(orphans); // a chain's name holds its parents too (name.rs N1)
         if let Some(node) = self
             .node
             .get_mut()

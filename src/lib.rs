@@ -9,6 +9,8 @@ mod error;
 mod future_ext;
 mod graph;
 mod guard;
+#[cfg(feature = "tokio-util")]
+mod interop;
 mod name;
 mod reason;
 mod runner;
@@ -30,7 +32,7 @@ pub use clock::ManualClock;
 pub use error::{Error, OperationCancelled, WaitError};
 pub use future_ext::FutureCancelExt;
 pub use guard::{DropGuard, DropGuardRef};
-pub use reason::Reason;
+pub use reason::{DeadlineExceeded, Reason, Signalled};
 pub use shutdown::{Drain, DrainReport, Tracked};
 #[cfg(all(unix, feature = "signal"))]
 pub use signal::{SignalHandle, trigger_on_signals};

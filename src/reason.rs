@@ -1,4 +1,6 @@
-//! Why a token was triggered.
+//! Why a token was triggered, and the built-in reasons as error values of their own
+//! ([`DeadlineExceeded`], [`Signalled`]): what [`OperationCancelled`](crate::OperationCancelled)'s
+//! `source()` gives, so error reporters show the cause.
 
 use std::error::Error;
 use std::fmt;
@@ -67,3 +69,58 @@ impl fmt::Display for Reason {
         }
     }
 }
+
+/// A deadline passed: the [`source`](Error::source) of an
+/// [`OperationCancelled`](crate::OperationCancelled) whose reason is
+/// [`Reason::DeadlineExceeded`]. `Display`: `deadline exceeded`.
+///
+/// ```
+/// use std::error::Error;
+/// use cancel_token::{CancelToken, DeadlineExceeded, Reason};
+///
+/// let request = CancelToken::new("request");
+/// request.trigger_with(Reason::DeadlineExceeded);
+/// let cancelled = request.check().unwrap_err();
+/// let source = cancelled.source().expect("a deadline has a source");
+/// assert!(source.is::<DeadlineExceeded>());
+/// assert_eq!(source.to_string(), "deadline exceeded");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DeadlineExceeded;
+
+impl fmt::Display for DeadlineExceeded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline exceeded")
+    }
+}
+
+impl Error for DeadlineExceeded {}
+
+/// A signal arrived: the [`source`](Error::source) of an
+/// [`OperationCancelled`](crate::OperationCancelled) whose reason is [`Reason::Signal`].
+/// `Display`: `received signal 15` (the number, as in the reason).
+///
+/// ```
+/// use std::error::Error;
+/// use cancel_token::{CancelToken, Reason, Signalled};
+///
+/// let service = CancelToken::new("service");
+/// service.trigger_with(Reason::Signal(15));
+/// let cancelled = service.check().unwrap_err();
+/// let source = cancelled.source().and_then(|s| s.downcast_ref::<Signalled>());
+/// assert_eq!(source, Some(&Signalled { signal: 15 }));
+/// assert_eq!(source.unwrap().to_string(), "received signal 15");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Signalled {
+    /// The signal's number (2 is SIGINT, 15 is SIGTERM).
+    pub signal: i32,
+}
+
+impl fmt::Display for Signalled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "received signal {}", self.signal)
+    }
+}
+
+impl Error for Signalled {}

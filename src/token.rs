@@ -65,7 +65,8 @@ impl CancelToken {
         }
     }
 
-    /// The name given at creation (`"a:b"` for `a.chain(b)`).
+    /// The name given at creation (`"a:b"` for `a.chain(b)`, rendered on the first call and
+    /// then kept: see [`chain`](Self::chain)).
     pub fn name(&self) -> &str {
         self.inner.name()
     }
@@ -182,10 +183,17 @@ impl CancelToken {
     /// The seed's `chain`: a new token named `"{self}:{other}"`, triggered when either is;
     /// triggering it touches neither. Chaining a token with itself is allowed.
     ///
-    /// As in the seed, the name is built eagerly, so `t = t.chain(&t)` in a loop doubles its
-    /// length each time; to join many tokens, [`any`](Self::any) takes a name of your choosing.
+    /// The name is rendered on the first [`name`](Self::name) (or `Display`, or an
+    /// [`OperationCancelled`] naming it), from the two parents, and kept: until then a chain
+    /// costs the same memory however long its name would be, so `t = t.chain(&other)` in a loop
+    /// stays linear. Asked for, the name is as long as it reads: `t = t.chain(&t)` doubles it
+    /// each round. To join many tokens under a short name, [`any`](Self::any) takes one of your
+    /// choosing.
     pub fn chain(&self, other: &CancelToken) -> CancelToken {
-        CancelToken::any(format!("{self}:{other}"), [self, other])
+        let name = Name::chain(self.inner.clone(), other.inner.clone());
+        CancelToken {
+            inner: Inner::any(name, &[&self.inner, &other.inner]),
+        }
     }
 
     /// A new token triggered when any of `parents` is (any number of them; with none it is a root

@@ -269,7 +269,12 @@ fn wait_error_displays_and_sources() {
         cancelled.to_string(),
         "Cancellation requested by demo token"
     );
-    assert!(cancelled.source().is_some());
+    // Transparent: the sentence once, then the reason (none for a plain trigger).
+    assert!(cancelled.source().is_none());
+    let reasoned = CancelToken::new("demo");
+    reasoned.trigger_with(std::io::Error::other("gone"));
+    let reasoned = WaitError::from(reasoned.check().unwrap_err());
+    assert_eq!(reasoned.source().unwrap().to_string(), "gone");
     let timed_out = WaitError::TimedOut {
         timeout: Duration::from_millis(100),
     };
