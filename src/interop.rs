@@ -5,14 +5,14 @@
 //!
 //! # Invariants
 //!
-//! * **(T1)** Neither side keeps the other's handle for longer than our token lives: ours to
+//! * **(X1)** Neither side keeps the other's handle for longer than our token lives: ours to
 //!   theirs is a detached [`on_trigger`](CancelToken::on_trigger) callback holding a clone of
 //!   theirs, released when ours triggers or is dropped; theirs to ours is a [`Bridge`] that only
 //!   that callback holds strongly, so it goes the same way, and the wait it holds on theirs with
 //!   it (deregistering from theirs as it drops).
-//! * **(T2)** No cycle: the bridge holds our token weakly, and the waker it registers with theirs
+//! * **(X2)** No cycle: the bridge holds our token weakly, and the waker it registers with theirs
 //!   holds the bridge weakly. So dropping our token frees everything, whatever theirs does.
-//! * **(T3)** The bridge's wait is polled by one thread at a time, and a wake-up that arrives
+//! * **(X3)** The bridge's wait is polled by one thread at a time, and a wake-up that arrives
 //!   while another thread polls is never lost: it sets `woken`, which the poller re-reads before
 //!   it stops (and after it unlocks).
 
@@ -47,7 +47,7 @@ impl CancelToken {
     /// cancelled by it: keep ours alive for as long as theirs should follow it.
     ///
     /// Allocation: each call makes a new `CancellationToken` and registers one callback on this
-    /// token, which keeps a clone of it until this token triggers or is dropped (T1). On a
+    /// token, which keeps a clone of it until this token triggers or is dropped (X1). On a
     /// long-lived token, convert once and clone the result rather than call this per request.
     pub fn to_tokio_util(&self) -> CancellationToken {
         let theirs = CancellationToken::new();
@@ -75,7 +75,7 @@ impl CancelToken {
     /// our callbacks run there. Triggering ours does not cancel theirs.
     ///
     /// Allocation: a few small blocks, and a clone of `theirs`, kept until ours triggers or is
-    /// dropped, whichever comes first (T1, T2); nothing outlives our token.
+    /// dropped, whichever comes first (X1, X2); nothing outlives our token.
     pub fn from_tokio_util(
         name: impl Into<std::borrow::Cow<'static, str>>,
         theirs: &CancellationToken,
@@ -88,7 +88,7 @@ impl CancelToken {
             waker: Waker::from(Arc::new(Wakeup(bridge.clone()))),
         });
         bridge.poll();
-        // (T1) The only strong handle: released when ours triggers (for any reason) or drops.
+        // (X1) The only strong handle: released when ours triggers (for any reason) or drops.
         ours.on_trigger(move || drop(bridge)).detach();
         ours
     }
@@ -99,12 +99,12 @@ struct Bridge {
     ours: WeakCancelToken,
     /// `None` once theirs is cancelled.
     wait: Mutex<Option<Pin<Box<WaitForCancellationFutureOwned>>>>,
-    /// A wake-up not yet acted on (T3).
+    /// A wake-up not yet acted on (X3).
     woken: AtomicBool,
     waker: Waker,
 }
 
-/// The waker registered with theirs: holds the bridge weakly (T2).
+/// The waker registered with theirs: holds the bridge weakly (X2).
 struct Wakeup(Weak<Bridge>);
 
 impl Wake for Wakeup {
@@ -120,14 +120,14 @@ impl Wake for Wakeup {
 }
 
 impl Bridge {
-    /// Polls the wait on theirs; triggers ours once it completes (T3).
+    /// Polls the wait on theirs; triggers ours once it completes (X3).
     fn poll(&self) {
         self.woken.store(true, SeqCst);
         loop {
             let mut wait = match self.wait.try_lock() {
                 Ok(wait) => wait,
                 Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-                // (T3) the thread holding it reads `woken` again before it stops.
+                // (X3) the thread holding it reads `woken` again before it stops.
                 Err(TryLockError::WouldBlock) => return,
             };
             let mut done = None;
