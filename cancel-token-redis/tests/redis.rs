@@ -1,0 +1,244 @@
+//! RemoteTokens against a real redis-server (Debian's `redis-server`, started per test on a free
+//! port of 127.0.0.1). `cargo test -p cancel-token-redis --features redis-tests`.
+
+mod support;
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use cancel_token::{CancelToken, Reason, WeakCancelToken};
+use cancel_token_redis::{Error, RemoteReason, RemoteTokens};
+use support::{RedisServer, free_port};
+
+/// Liveness bound for anything awaited here (not a timing assertion: only "it did return").
+const BOUND: Duration = Duration::from_secs(20);
+
+async fn within<T>(work: impl Future<Output = T>) -> T {
+    tokio::time::timeout(BOUND, work)
+        .await
+        .expect("did not finish within the liveness bound")
+}
+
+fn remote_text(token: &CancelToken) -> Option<String> {
+    match token.reason()? {
+        Reason::Custom(error) => error
+            .downcast_ref::<RemoteReason>()
+            .map(|reason| reason.text().to_owned()),
+        _ => None,
+    }
+}
+
+async fn raw(server: &RedisServer) -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(server.url()).expect("client");
+    client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("raw connection")
+}
+
+/// A server, a worker watching ids and an operator triggering them: two processes' worth.
+struct Fleet {
+    server: RedisServer,
+    worker: RemoteTokens,
+    operator: RemoteTokens,
+}
+
+async fn fleet() -> Fleet {
+    let server = RedisServer::start();
+    let worker = within(RemoteTokens::connect(&server.url())).await.unwrap();
+    let operator = within(RemoteTokens::connect(&server.url())).await.unwrap();
+    Fleet {
+        server,
+        worker,
+        operator,
+    }
+}
+
+/// The reason's text, once `token` is triggered.
+async fn reason_once_triggered(token: &CancelToken) -> String {
+    within(token.wait()).await;
+    token.reason().unwrap().to_string()
+}
+
+#[test]
+fn remote_tokens_is_clone_send_sync() {
+    fn shared<T: Clone + Send + Sync + 'static>() {}
+    fn sendable<T: Send + Sync + 'static>() {}
+    shared::<RemoteTokens>();
+    sendable::<Error>();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn born_triggered_when_triggered_before_token() {
+    let server = RedisServer::start();
+    let remote = within(RemoteTokens::connect(&server.url())).await.unwrap();
+    within(remote.trigger("job-1", "the user pressed cancel"))
+        .await
+        .unwrap();
+
+    let token = within(remote.token("job-1")).await.unwrap();
+    assert!(
+        token.triggered(),
+        "a token asked for after the trigger is born triggered"
+    );
+    assert_eq!(
+        token.reason().unwrap().to_string(),
+        "the user pressed cancel"
+    );
+    assert_eq!(
+        remote_text(&token).as_deref(),
+        Some("the user pressed cancel")
+    );
+    assert_eq!(token.name(), "cancel-token:job-1");
+
+    // The wire format: the key holds the reason, with the default TTL (24 h).
+    let mut raw = raw(&server).await;
+    let value: String = redis::cmd("GET")
+        .arg("cancel-token:job-1")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(value, "the user pressed cancel");
+    let ttl: i64 = redis::cmd("TTL")
+        .arg("cancel-token:job-1")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert!((1..=86_400).contains(&ttl), "TTL {ttl}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn triggered_from_another_instance_after_token() {
+    let fleet = fleet().await;
+    let (worker, operator) = (&fleet.worker, &fleet.operator);
+
+    let token = within(worker.token("job-2")).await.unwrap();
+    assert!(!token.triggered());
+    within(operator.trigger("job-2", "stop job 2"))
+        .await
+        .unwrap();
+    assert_eq!(reason_once_triggered(&token).await, "stop job 2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_reason_wins() {
+    let fleet = fleet().await;
+    let (worker, operator) = (&fleet.worker, &fleet.operator);
+
+    let token = within(worker.token("job-3")).await.unwrap();
+    within(operator.trigger("job-3", "first")).await.unwrap();
+    within(operator.trigger("job-3", "second")).await.unwrap();
+    assert_eq!(reason_once_triggered(&token).await, "first");
+    let later = within(worker.token("job-3")).await.unwrap();
+    assert_eq!(later.reason().unwrap().to_string(), "first");
+
+    // The watcher re-reads the key rather than trusting the message: a key set by another
+    // client (no PUBLISH), then a trigger whose SET NX loses but whose PUBLISH says "late".
+    let token = within(worker.token("job-4")).await.unwrap();
+    let mut raw = raw(&fleet.server).await;
+    let () = redis::cmd("SET")
+        .arg("cancel-token:job-4")
+        .arg("set by hand")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    within(operator.trigger("job-4", "late")).await.unwrap();
+    assert_eq!(reason_once_triggered(&token).await, "set by hand");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unrelated_ids_never_fire() {
+    let fleet = fleet().await;
+    let (worker, operator) = (&fleet.worker, &fleet.operator);
+
+    let mut tokens = Vec::new();
+    for i in 0..2_000 {
+        tokens.push(within(worker.token(&format!("id-{i}"))).await.unwrap());
+    }
+    let barrier = within(worker.token("barrier")).await.unwrap();
+    within(operator.trigger("id-1234", "only this one"))
+        .await
+        .unwrap();
+    // Messages are handled in order by one task: once the later barrier fired, id-1234's
+    // message has been handled too.
+    within(operator.trigger("barrier", "sync")).await.unwrap();
+    within(barrier.wait()).await;
+
+    let triggered: Vec<&str> = tokens
+        .iter()
+        .filter(|token| token.triggered())
+        .map(|token| token.name())
+        .collect();
+    assert_eq!(triggered, ["cancel-token:id-1234"]);
+    assert_eq!(tokens[1234].reason().unwrap().to_string(), "only this one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_list_does_not_keep_tokens_alive() {
+    let server = RedisServer::start();
+    let remote = within(RemoteTokens::connect(&server.url())).await.unwrap();
+    let token = within(remote.token("job-5")).await.unwrap();
+    let weak = WeakCancelToken::downgrade(&token);
+    drop(token);
+    assert!(weak.is_dropped());
+    // A trigger for an id whose tokens are gone is harmless.
+    within(remote.trigger("job-5", "nobody listens"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_id_is_an_error() {
+    let server = RedisServer::start();
+    let remote = within(RemoteTokens::connect(&server.url())).await.unwrap();
+    assert!(matches!(
+        within(remote.token("")).await,
+        Err(Error::EmptyId)
+    ));
+    assert!(matches!(
+        within(remote.trigger("", "why")).await,
+        Err(Error::EmptyId)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_url_is_an_error() {
+    for url in [
+        "not a url",
+        "http://127.0.0.1:6379",
+        "redis://127.0.0.1:notaport",
+        "",
+    ] {
+        let error = within(RemoteTokens::connect(url)).await.unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidUrl { .. }),
+            "{url:?}: {error:?}"
+        );
+        assert!(error.to_string().contains("invalid Redis URL"), "{error}");
+    }
+}
+
+/// `connect` to a port of 127.0.0.1 with a 500 ms bound: its error.
+async fn connect_error(port: u16) -> Error {
+    let url = format!("redis://127.0.0.1:{port}");
+    let connect = RemoteTokens::builder()
+        .timeout(Duration::from_millis(500))
+        .connect(&url);
+    within(connect).await.unwrap_err()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_server_is_an_error_within_the_bound() {
+    // Nothing listens: refused at once.
+    let error = connect_error(free_port()).await;
+    assert!(
+        matches!(error, Error::Redis { .. } | Error::Timeout { .. }),
+        "{error:?}"
+    );
+
+    // Something accepts the connection (the kernel's backlog) but never answers: the bound.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let error = connect_error(silent.local_addr().unwrap().port()).await;
+    assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
+    drop(silent);
+}
