@@ -10,7 +10,7 @@
 //!
 //! # Invariant
 //!
-//! **(R1)** `queued <= waiting` after every `run_elsewhere`, unless `MAX_WORKERS` are running:
+//! **(P1)** `queued <= waiting` after every `run_elsewhere`, unless `MAX_WORKERS` are running:
 //! there is a waiting worker for every queued batch, or one is being started. Both counts change
 //! only under the pool's lock, and a worker counts itself out of `waiting` when it wakes.
 
@@ -61,7 +61,7 @@ pub(crate) fn run_elsewhere(batch: Batch) {
     let pool = pool();
     let mut state = pool.state();
     state.queue.push_back(batch);
-    // (R1) a waiting worker for every queued batch, or a new one.
+    // (P1) a waiting worker for every queued batch, or a new one.
     if state.queue.len() <= state.waiting {
         pool.work.notify_one();
         return;
@@ -107,7 +107,7 @@ fn work(pool: &Pool) {
             .wait_timeout(state, IDLE)
             .unwrap_or_else(PoisonError::into_inner);
         state = woken;
-        state.waiting -= 1; // (R1)
+        state.waiting -= 1; // (P1)
         if timeout.timed_out() && state.queue.is_empty() {
             state.workers -= 1;
             return;
