@@ -257,11 +257,11 @@ impl Timer {
             // Found empty, the thread still wakes by itself `IDLE_TICKS` later, once: deadlines
             // made and dropped in a loop (the common case) then notify nobody (T3). Found empty
             // again then, it sleeps until notified.
-            let next = match next {
-                None if !idle_once => Some(self.tick_floor(Instant::now()) + IDLE_TICKS),
-                next => next,
+            idle_once = next.is_none() && !idle_once;
+            let next = match idle_once {
+                true => Some(self.tick_floor(Instant::now()) + IDLE_TICKS),
+                false => next,
             };
-            idle_once = next.is_some_and(|_| self.pending() == 0);
             if !*notified {
                 driver.wake_at.store(next.unwrap_or(u64::MAX), SeqCst);
                 notified = match next {
