@@ -122,6 +122,13 @@ struct Node {
     reason: Option<Reason>,
 }
 
+impl Node {
+    /// A token's own deadline is the earliest it was given.
+    fn keep_earliest_deadline(&mut self, deadline: Instant) {
+        self.deadline = self.deadline.into_iter().chain([deadline]).min();
+    }
+}
+
 struct Child {
     token: Weak<Inner>,
     /// Which of the child's parents this node is: the cause the child records when this marks it.
@@ -564,7 +571,7 @@ impl Inner {
             return Err(entry);
         }
         let node = guard.get_or_insert_with(Box::default);
-        node.deadline = node.deadline.into_iter().chain([deadline]).min();
+        node.keep_earliest_deadline(deadline);
         let earlier = node.timer.replace(entry);
         drop(guard);
         earlier.into_iter().for_each(TimerEntry::cancel); // (I5) the timer lock comes after
@@ -574,9 +581,9 @@ impl Inner {
     /// Records `deadline` as this token's own (the earliest stands), whatever its state: a deadline
     /// already passed when it was given still reads back from `deadline()`.
     pub(crate) fn record_deadline(this: &Arc<Inner>, deadline: Instant) {
-        let mut guard = lock(&this.node);
-        let node = guard.get_or_insert_with(Box::default);
-        node.deadline = node.deadline.into_iter().chain([deadline]).min();
+        lock(&this.node)
+            .get_or_insert_with(Box::default)
+            .keep_earliest_deadline(deadline);
     }
 
     /// Registers `callback` to run when this token triggers. Returns its registration number, or
