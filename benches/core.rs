@@ -4,7 +4,9 @@
 //!
 //! Groups: `triggered` (with `floor`, the harness's own cost per iteration, and `x64` rows that
 //! time 64 checks per iteration), `triggered_contended` (a second thread checks the same token
-//! meanwhile), `check`, `child_create_drop`, `wait_poll_drop`, `fanout_100k`. The `floor_*`
+//! meanwhile), `check`, `child_create_drop` (also beside 100,000 live siblings),
+//! `children_two_threads` (two threads deriving from one root at once), `wait_poll_drop`,
+//! `trigger_to_all_woken` (1 and 1,000 waiting tasks) and `fanout_100k`. The `floor_*`
 //! functions time the least any design of that kind must do, for the lowest ratio it could show.
 //! Two figures are printed rather than timed by criterion: `heap`, the bytes a root (and a child)
 //! token allocates, measured with the counting global allocator below; and `fanout_100k paired`,
@@ -29,6 +31,8 @@ use cancel_token::CancelToken;
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+
+mod support;
 
 // ---------------------------------------------------------------------------------------------
 // Counting allocator
@@ -245,6 +249,16 @@ fn child_create_drop(c: &mut Criterion) {
     let tokio = CancellationToken::new();
     group.bench_function("ours", |b| b.iter(|| drop(black_box(ours.child("c")))));
     group.bench_function("tokio", |b| b.iter(|| drop(black_box(tokio.child_token()))));
+    // How the cost grows with work: the same, beside 100,000 live children of the same parent.
+    let ours_siblings: Vec<_> = (0..SIBLINGS).map(|_| ours.child("s")).collect();
+    let tokio_siblings: Vec<_> = (0..SIBLINGS).map(|_| tokio.child_token()).collect();
+    group.bench_function("ours_100k_siblings", |b| {
+        b.iter(|| drop(black_box(ours.child("c"))))
+    });
+    group.bench_function("tokio_100k_siblings", |b| {
+        b.iter(|| drop(black_box(tokio.child_token())))
+    });
+    drop((ours_siblings, tokio_siblings));
     // The least any design does that heap-allocates a child and registers it under its parent's
     // lock (tokio-util's and ours both do): one 64-byte allocation and free, and two round trips
     // of an uncontended std `Mutex`, one to register and one to deregister. Its ratio to `tokio`
@@ -258,6 +272,58 @@ fn child_create_drop(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+const SIBLINGS: usize = 100_000;
+
+/// Two threads making and dropping children of one root at once, per pair of children (see
+/// `support::two_threads_at_once`), beside the same loop on one thread. The throughput of two
+/// threads over one is `2 * one_thread / (two threads)`: `benches/ratios.py` prints it.
+/// `floor_separate_roots` gives each thread a root of its own: what the two threads reach when
+/// they share nothing, the ceiling of any sharding of one parent.
+fn children_two_threads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("children_two_threads");
+    let ours = CancelToken::new("root");
+    let tokio = CancellationToken::new();
+    let ours_loop = |n: u64| {
+        for _ in 0..n {
+            drop(black_box(ours.child("c")));
+        }
+    };
+    let tokio_loop = |n: u64| {
+        for _ in 0..n {
+            drop(black_box(tokio.child_token()));
+        }
+    };
+    group.bench_function("ours", |b| {
+        b.iter_custom(|n| support::two_threads_at_once(n, ours_loop))
+    });
+    group.bench_function("tokio", |b| {
+        b.iter_custom(|n| support::two_threads_at_once(n, tokio_loop))
+    });
+    group.bench_function("ours_one_thread", |b| {
+        b.iter_custom(|n| timed(|| ours_loop(n)))
+    });
+    group.bench_function("tokio_one_thread", |b| {
+        b.iter_custom(|n| timed(|| tokio_loop(n)))
+    });
+    group.bench_function("floor_separate_roots", |b| {
+        b.iter_custom(|n| {
+            support::two_threads_at_once(n, |n| {
+                let own = CancelToken::new("own root");
+                for _ in 0..n {
+                    drop(black_box(own.child("c")));
+                }
+            })
+        })
+    });
+    group.finish();
+}
+
+fn timed(work: impl FnOnce()) -> Duration {
+    let start = Instant::now();
+    work();
+    start.elapsed()
 }
 
 fn wait_poll_drop(c: &mut Criterion) {
@@ -298,7 +364,7 @@ fn register_and_deregister(list: &Mutex<usize>) {
 const TASKS: usize = 100_000;
 
 /// Counters shared by one iteration's tasks. Each `Notify` is signalled once, by the task that
-/// brings its counter to `TASKS`; `notify_one` stores a permit if nobody waits yet, so the
+/// brings its counter to the number of tasks; `notify_one` stores a permit if nobody waits yet, so the
 /// bench thread cannot miss it.
 #[derive(Default)]
 struct Progress {
@@ -309,11 +375,12 @@ struct Progress {
     all_done: Notify,
 }
 
-/// The time from `trigger(token)` until `TASKS` tasks waiting on `wait(token)` have all finished,
+/// The time from `trigger(token)` until `tasks` tasks waiting on `wait(token)` have all finished,
 /// summed over `iters` fresh tokens. Spawning, and the first poll that registers each waiter,
 /// happen before the clock starts.
 fn fanout<T, F>(
     rt: &tokio::runtime::Runtime,
+    tasks: usize,
     iters: u64,
     new: fn() -> T,
     wait: fn(T) -> F,
@@ -327,7 +394,7 @@ where
     for _ in 0..iters {
         let token = new();
         let progress = Arc::new(Progress::default());
-        for _ in 0..TASKS {
+        for _ in 0..tasks {
             let token = token.clone();
             let progress = progress.clone();
             rt.spawn(async move {
@@ -339,21 +406,21 @@ where
                         if poll.is_ready() {
                             progress.ready_at_first_poll.fetch_add(1, Relaxed);
                         }
-                        // AcqRel: the task reaching `TASKS` sees every other task's count.
-                        if progress.first_polls.fetch_add(1, AcqRel) + 1 == TASKS {
+                        // AcqRel: the task reaching `tasks` sees every other task's count.
+                        if progress.first_polls.fetch_add(1, AcqRel) + 1 == tasks {
                             progress.all_polled.notify_one();
                         }
                     }
                     poll
                 })
                 .await;
-                if progress.done.fetch_add(1, AcqRel) + 1 == TASKS {
+                if progress.done.fetch_add(1, AcqRel) + 1 == tasks {
                     progress.all_done.notify_one();
                 }
             });
         }
         rt.block_on(progress.all_polled.notified());
-        // The `AcqRel` count that reached `TASKS` orders every task's `ready_at_first_poll`
+        // The `AcqRel` count that reached `tasks` orders every task's `ready_at_first_poll`
         // update before the notification this thread received.
         assert_eq!(
             progress.ready_at_first_poll.load(Acquire),
@@ -382,6 +449,7 @@ fn fanout_paired(rt: &tokio::runtime::Runtime) {
     let ours = || {
         let timed = fanout(
             rt,
+            TASKS,
             1,
             || CancelToken::new("root"),
             CancelToken::wait_owned,
@@ -392,6 +460,7 @@ fn fanout_paired(rt: &tokio::runtime::Runtime) {
     let tokio = || {
         let timed = fanout(
             rt,
+            TASKS,
             1,
             CancellationToken::new,
             CancellationToken::cancelled_owned,
@@ -449,6 +518,7 @@ fn fanout_100k(c: &mut Criterion) {
         b.iter_custom(|iters| {
             fanout(
                 &rt,
+                TASKS,
                 iters,
                 || CancelToken::new("root"),
                 CancelToken::wait_owned,
@@ -460,6 +530,7 @@ fn fanout_100k(c: &mut Criterion) {
         b.iter_custom(|iters| {
             fanout(
                 &rt,
+                TASKS,
                 iters,
                 CancellationToken::new,
                 CancellationToken::cancelled_owned,
@@ -470,6 +541,43 @@ fn fanout_100k(c: &mut Criterion) {
     group.finish();
 }
 
+/// How the wake-up cost grows with work: trigger to all woken with 1 and 1,000 waiting tasks
+/// (100,000 is `fanout_100k`), on the same 2-worker runtime.
+fn fanout_small(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("tokio runtime");
+    let mut group = c.benchmark_group("trigger_to_all_woken");
+    for (label, tasks) in [("1", 1), ("1k", 1_000)] {
+        group.bench_function(format!("ours_{label}"), |b| {
+            b.iter_custom(|iters| {
+                fanout(
+                    &rt,
+                    tasks,
+                    iters,
+                    || CancelToken::new("root"),
+                    CancelToken::wait_owned,
+                    CancelToken::trigger,
+                )
+            })
+        });
+        group.bench_function(format!("tokio_{label}"), |b| {
+            b.iter_custom(|iters| {
+                fanout(
+                    &rt,
+                    tasks,
+                    iters,
+                    CancellationToken::new,
+                    CancellationToken::cancelled_owned,
+                    CancellationToken::cancel,
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     heap,
@@ -477,7 +585,9 @@ criterion_group!(
     triggered_contended,
     check,
     child_create_drop,
+    children_two_threads,
     wait_poll_drop,
+    fanout_small,
     fanout_100k
 );
 criterion_main!(benches);

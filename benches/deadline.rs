@@ -25,6 +25,8 @@ use cancel_token::CancelToken;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tokio_util::sync::CancellationToken;
 
+mod support;
+
 const FAR: Duration = Duration::from_secs(3600);
 
 fn poll_once<F: Future>(future: F) {
@@ -88,19 +90,10 @@ fn timeout_with_many_pending(c: &mut Criterion) {
 
 /// Two threads doing `per_thread` create+drops each, at once: the wall time of the pair.
 fn two_threads_ours(root: &CancelToken, per_thread: u64) -> std::time::Duration {
-    let barrier = std::sync::Barrier::new(2);
-    std::thread::scope(|scope| {
-        let run = || {
-            barrier.wait();
-            let start = std::time::Instant::now();
-            for _ in 0..per_thread {
-                drop(black_box(root.with_timeout(FAR)));
-            }
-            start.elapsed()
-        };
-        let other = scope.spawn(run);
-        let mine = run();
-        mine.max(other.join().unwrap())
+    support::two_threads_at_once(per_thread, |n| {
+        for _ in 0..n {
+            drop(black_box(root.with_timeout(FAR)));
+        }
     })
 }
 

@@ -25,12 +25,20 @@ TARGETS = {
     "check": None,
     # issue 9's targets
     "child_create_drop": 0.5,
+    "children_two_threads": 0.5,
     "wait_poll_drop": 0.45,
     "fanout_100k": 0.8,
+    "trigger_to_all_woken": None,
     # benches/deadline.rs
     "timeout_create_drop": 0.5,
     "timed_wait_poll_drop": 0.6,
     "timeout_two_threads": 0.5,
+}
+
+# Two-thread groups: (two threads, one thread, the least throughput gain of two threads over one).
+# A two-thread estimate is per pair of operations, so the gain is 2 * one thread / two threads.
+SCALING = {
+    "children_two_threads": ("", "_one_thread", 1.3),
 }
 
 # Groups whose tokio side comes in named variants: each is compared with ours in a row of its own.
@@ -113,6 +121,16 @@ def main() -> int:
     print(f"| group | ours ({statistic}) | tokio ({statistic}) | ours/tokio | target | |")
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))
+    for group, (two, one, target) in SCALING.items():
+        for side in ("ours", "tokio"):
+            two_threads = estimate(root / group / f"{side}{two}", statistic)
+            one_thread = estimate(root / group / f"{side}{one}", statistic)
+            if two_threads is None or one_thread is None:
+                continue
+            gain = 2 * one_thread / two_threads
+            verdict = "met" if gain >= target else "MISSED"
+            notes.append(f"{group}: {side} two threads give {gain:.2f}x one thread's throughput "
+                         f"(target for ours >= {target}: {verdict if side == 'ours' else '-'})")
     if notes:
         print()
         print("Reference points (" + statistic + "): " + "; ".join(notes))

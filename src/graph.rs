@@ -15,6 +15,9 @@
 //!   skipped (nothing derived from it is alive either: its descendants would hold it), and its
 //!   `Drop` takes its entry out.
 //!
+//! A parent whose lock is found contended by children registering is *sharded*: later children
+//! register with a per-thread *lane* of it, itself an ordinary child (see `lanes`).
+//!
 //! The state word is the only thing a check reads: `triggered()` is one `Acquire` load at any
 //! depth, because the trigger pushes the state down instead of the check walking up.
 //!
@@ -23,9 +26,10 @@
 //! Every place that relies on one of these names it as (I1)..(I6).
 //!
 //! 1. **(I1)** `state` changes only while the token's `node` lock is held, and only forward: from
-//!    `LIVE` to triggered (once: the cause never changes), then from triggered to triggered and
-//!    `SETTLED` (once). `NEVER` never changes. So, under the lock, whether the token is triggered
-//!    stays true for as long as the lock is held.
+//!    live to triggered (once: the cause never changes), then from triggered to triggered and
+//!    `SETTLED` (once). `NEVER` never changes. A live state may gain the `SHARDED` flag (once),
+//!    which changes nothing but the path later children take (`lanes` L1). So, under the lock,
+//!    whether the token is triggered stays true for as long as the lock is held.
 //! 2. **(I2)** Nothing is inserted into a triggered token's slabs: every insertion checks the state
 //!    under the same lock first. The critical section that triggers a token takes its waiters (and
 //!    callbacks); its children stay until it is settled, when they are taken too. So a key a child
@@ -84,8 +88,9 @@ use slab::Slab;
 
 use crate::Reason;
 use crate::callback::Callback;
+use crate::lanes;
 use crate::name::Name;
-use crate::sync::{AtomicU32, Mutex, lock};
+use crate::sync::{AtomicU32, Mutex, lock, lock_noting_contention};
 use crate::timer::TimerEntry;
 use crate::waiters::Waiters;
 
@@ -120,6 +125,9 @@ struct Node {
     timer: Option<TimerEntry>,
     /// The reason given to `trigger_with`, when the state says `Cause::Reason`.
     reason: Option<Reason>,
+    /// How many children found this node's lock held by another thread as they registered: at
+    /// `SHARD_AFTER`, the token makes its children through lanes (`lanes`).
+    contended: u8,
 }
 
 impl Node {
@@ -157,6 +165,12 @@ pub(crate) enum Callbacks<'a> {
 }
 
 const NO_KEY: u32 = u32::MAX;
+/// How many contended registrations shard a parent (`lanes`): a few, so that one unlucky moment
+/// does not, and a loom model still sees it happen.
+#[cfg(not(loom))]
+const SHARD_AFTER: u8 = 4;
+#[cfg(loom)]
+const SHARD_AFTER: u8 = 1;
 /// Slabs that grew past this many slots are given back when they empty, so a burst of waiters or
 /// children leaves no memory behind.
 const KEEP_SLOTS: usize = 64;
@@ -181,6 +195,11 @@ mod state {
     pub(super) const LIVE: u32 = 0;
     /// Not triggered (bit 0 clear), and distinct from every other state.
     pub(super) const NEVER: u32 = u32::MAX - 1;
+    // Flags of a live state (bit 0 clear, and never `NEVER`: bit 31 stays clear while live).
+    /// Live, and its children are made through lanes (`lanes`; set once, under the lock: I1).
+    pub(super) const SHARDED: u32 = 1 << 30;
+    /// Live, and a lane (`lanes` L1): never sharded itself.
+    pub(super) const LANE: u32 = 1 << 29;
     const TRIGGERED: u32 = 1;
     /// Every token derived from this one reads triggered (I6).
     pub(super) const SETTLED: u32 = 1 << 31;
@@ -193,6 +212,11 @@ mod state {
 
     pub(super) fn is_triggered(state: u32) -> bool {
         state & TRIGGERED != 0
+    }
+
+    /// Not triggered, and not `NEVER`: whatever live flags it carries.
+    pub(super) fn is_live(state: u32) -> bool {
+        !is_triggered(state) && state != NEVER
     }
 
     pub(super) fn encode(cause: Cause) -> u32 {
@@ -267,30 +291,80 @@ impl Inner {
         self.state.load(Relaxed) == state::NEVER
     }
 
-    /// A token with one parent: one allocation, one lock of the parent.
+    /// A token with one parent: one allocation, one lock of the parent, or of this thread's lane
+    /// of it once the parent is sharded (`lanes`).
     pub(crate) fn child(parent: &Arc<Inner>, name: Name) -> Arc<Inner> {
         if parent.is_never() {
             // `NEVER` cannot change (I1) and cannot trigger anything: nothing to link.
             return Inner::root(name);
         }
+        // `Relaxed`: a stale answer only picks the other path, which is as correct (L1).
+        if parent.state.load(Relaxed) & state::SHARDED != 0 {
+            if let Some(lane) = lanes::lane_of(parent) {
+                return Inner::child_of(lane, name, state::LIVE);
+            }
+        }
+        Inner::child_of(parent.clone(), name, state::LIVE)
+    }
+
+    /// A lane of `parent` (lanes L1): a child like any other, flagged so that it never shards.
+    pub(crate) fn lane(parent: &Arc<Inner>) -> Arc<Inner> {
+        Inner::child_of(parent.clone(), Name::Static("lane"), state::LANE)
+    }
+
+    /// Makes this live token's children go through lanes from now on (as contention does; for
+    /// tests and models). Does nothing to a lane, or to a token no longer live.
+    pub(crate) fn shard(&self) {
+        let _node = lock(&self.node);
+        let state = self.state.load(Relaxed);
+        if state::is_live(state) && state & state::LANE == 0 {
+            self.state.store(state | state::SHARDED, Relaxed); // (I1) under the lock
+        }
+    }
+
+    /// Whether this token's children go through lanes.
+    pub(crate) fn is_sharded(&self) -> bool {
+        self.state.load(Relaxed) & state::SHARDED != 0 && state::is_live(self.state.load(Relaxed))
+    }
+
+    /// Whether this token is a lane of `parent`.
+    pub(crate) fn is_lane_of(&self, parent: &Arc<Inner>) -> bool {
+        self.parent
+            .as_ref()
+            .is_some_and(|own| Arc::ptr_eq(own, parent))
+    }
+
+    /// A token registered with its one parent, born in `live` (`LIVE` or `LANE`) unless the
+    /// parent is triggered. Shards the parent once its lock was found contended `SHARD_AFTER`
+    /// times.
+    fn child_of(parent: Arc<Inner>, name: Name, live: u32) -> Arc<Inner> {
         // Allocated before locking, to keep the parent's critical section short.
-        let child = Arc::new(Inner::new(name, state::LIVE, Some(parent.clone()), None));
-        let mut node = lock(&parent.node);
-        if state::is_triggered(parent.state.load(Relaxed)) {
+        let child = Arc::new(Inner::new(name, live, Some(parent), None));
+        let parent = child.parent.as_ref().expect("made with its parent");
+        let (mut node, contended) = lock_noting_contention(&parent.node);
+        let state = parent.state.load(Relaxed);
+        if state::is_triggered(state) {
             // (I1) the parent's state is final; (I3) born triggered instead of registered, and
             // settled (I6): it has no children. Not shared yet: nobody sees it half made.
             let born = state::encode(Cause::Via(0)) | state::SETTLED;
             child.state.store(born, Relaxed);
         } else {
-            let key = node
-                .get_or_insert_with(Box::default)
-                .children
-                .insert(Child {
-                    token: Arc::downgrade(&child),
-                    via: 0,
-                });
+            let node = node.get_or_insert_with(Box::default);
+            let key = node.children.insert(Child {
+                token: Arc::downgrade(&child),
+                via: 0,
+            });
             child.key_in_parent.store(slab_key(key), Relaxed);
+            if contended && state & (state::SHARDED | state::LANE) == 0 {
+                node.contended += 1;
+                if node.contended >= SHARD_AFTER {
+                    // (I1) under the lock, and the state stays live: only the path later
+                    // children take changes (lanes L1).
+                    parent.state.store(state | state::SHARDED, Relaxed);
+                }
+            }
         }
+        drop(node);
         child
     }
 
@@ -414,7 +488,7 @@ impl Inner {
         if state == state::NEVER || state::is_settled(state) {
             return (false, Vec::new());
         }
-        let marks = state == state::LIVE;
+        let marks = state::is_live(state);
         if marks {
             state = state::encode(cause);
             if let Some(reason) = reason {
@@ -567,7 +641,7 @@ impl Inner {
         deadline: Instant,
     ) -> Result<(), TimerEntry> {
         let mut guard = lock(&this.node);
-        if this.state.load(Relaxed) != state::LIVE {
+        if !state::is_live(this.state.load(Relaxed)) {
             return Err(entry);
         }
         let node = guard.get_or_insert_with(Box::default);
@@ -590,7 +664,7 @@ impl Inner {
     /// `None` if the token is already triggered or can never be (then nothing is kept).
     pub(crate) fn add_callback(&self, callback: &Arc<Callback>) -> Option<u64> {
         let mut node = lock(&self.node);
-        if self.state.load(Relaxed) != state::LIVE {
+        if !state::is_live(self.state.load(Relaxed)) {
             return None;
         }
         let node = node.get_or_insert_with(Box::default);

@@ -11,9 +11,11 @@ mod graph;
 mod guard;
 #[cfg(feature = "tokio-util")]
 mod interop;
+mod lanes;
 mod name;
 mod reason;
 mod runner;
+mod shards;
 mod shutdown;
 #[cfg(all(unix, feature = "signal"))]
 mod signal;
@@ -40,3 +42,29 @@ pub use stream::{CancellableStream, StreamCancelExt};
 pub use token::CancelToken;
 pub use wait::{Wait, WaitOwned};
 pub use weak::WeakCancelToken;
+
+/// Internals for this crate's own tests and loom models: not part of the API, and may change.
+#[doc(hidden)]
+pub mod __private {
+    use crate::CancelToken;
+
+    /// Makes `token`'s later children go through per-thread lanes, as contention would.
+    pub fn shard_children(token: &CancelToken) {
+        token.inner.shard();
+    }
+
+    /// Whether `token`'s children go through lanes.
+    pub fn is_sharded(token: &CancelToken) -> bool {
+        token.inner.is_sharded()
+    }
+
+    /// How many per-thread lanes of `token` exist.
+    pub fn lanes_of(token: &CancelToken) -> usize {
+        crate::lanes::lanes_of(&token.inner)
+    }
+
+    /// One sweep of the lanes' tables, as the sweeper thread does every `SWEEP`.
+    pub fn sweep_lanes() {
+        crate::lanes::sweep();
+    }
+}

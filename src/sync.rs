@@ -37,3 +37,13 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+/// Locks `mutex` like [`lock`], and says whether another thread held it at that moment: the
+/// contention that makes `graph` move a parent's children into lanes (`lanes`).
+pub(crate) fn lock_noting_contention<T>(mutex: &Mutex<T>) -> (MutexGuard<'_, T>, bool) {
+    match mutex.try_lock() {
+        Ok(guard) => (guard, false),
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => (poisoned.into_inner(), false),
+        Err(std::sync::TryLockError::WouldBlock) => (lock(mutex), true),
+    }
+}

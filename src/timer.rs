@@ -34,11 +34,12 @@
 //!    callback runner (`runner`): a callback that blocks, panics or waits for another deadline
 //!    holds up no deadline.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, LazyLock, Once, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use crate::graph::{Callbacks, Cause, Inner};
+use crate::shards::{shard_count, thread_index};
 use crate::sync::{Mutex, lock};
 use crate::wheel::{Key, Wheel};
 
@@ -92,24 +93,6 @@ impl TimerEntry {
         let removed = lock(&self.timer.shards[self.shard].0).remove(self.key);
         drop(removed); // a `Weak`: runs no `Drop` of a token
     }
-}
-
-/// The number of shards: enough for every core to have its own, a power of two to pick by mask.
-fn shard_count() -> usize {
-    #[cfg(loom)]
-    return 2;
-    #[cfg(not(loom))]
-    std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .next_power_of_two()
-        .min(64)
-}
-
-/// This thread's shard index (before masking): threads are numbered round-robin on first use.
-fn thread_index() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local!(static INDEX: usize = NEXT.fetch_add(1, Relaxed));
-    INDEX.with(|index| *index)
 }
 
 impl Timer {

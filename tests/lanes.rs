@@ -1,0 +1,158 @@
+//! Children made through lanes (`src/lanes.rs`): once a parent is sharded, each thread's children
+//! register with that thread's lane of it, and every promise of the graph still holds: a trigger
+//! reaches them, they name the token that was triggered, see its deadline, are born triggered
+//! under a triggered parent, and a parent nothing holds any more is released once its lanes are
+//! swept. `__private::shard_children` shards a parent on purpose; the last test shows contention
+//! doing it by itself.
+
+use std::time::{Duration, Instant};
+
+use cancel_token::__private::{is_sharded, lanes_of, shard_children, sweep_lanes};
+use cancel_token::{CancelToken, Reason, WeakCancelToken};
+
+/// A guard against a hang, never a timing claim: generous on any machine.
+const HANG_GUARD: Duration = Duration::from_secs(30);
+
+/// Children of `root`, `per_thread` made on each of `threads` threads at once, all kept.
+fn children_on_threads(root: &CancelToken, threads: usize, per_thread: usize) -> Vec<CancelToken> {
+    std::thread::scope(|scope| {
+        let made: Vec<_> = (0..threads)
+            .map(|_| scope.spawn(|| (0..per_thread).map(|_| root.child("c")).collect::<Vec<_>>()))
+            .collect();
+        made.into_iter()
+            .flat_map(|thread| thread.join().expect("a deriving thread panicked"))
+            .collect()
+    })
+}
+
+#[test]
+fn a_trigger_reaches_every_child_made_through_lanes() {
+    let root = CancelToken::new("root");
+    shard_children(&root);
+    assert!(is_sharded(&root));
+    let children = children_on_threads(&root, 4, 250);
+    assert!(
+        lanes_of(&root) >= 1,
+        "the children did not go through lanes"
+    );
+    let grandchildren: Vec<_> = children.iter().map(|c| c.child("g")).collect();
+    assert!(children.iter().all(|c| !c.triggered()));
+    root.trigger();
+    for token in children.iter().chain(&grandchildren) {
+        assert!(token.triggered());
+        // The cause walk passes through the lane to the token that was triggered (lanes L1).
+        assert_eq!(token.triggered_token(), Some(root.clone()));
+        assert!(matches!(token.reason(), Some(Reason::Triggered)));
+    }
+    assert!(!is_sharded(&root), "a triggered token is no longer sharded");
+}
+
+#[test]
+fn children_through_lanes_see_the_parents_deadline_and_keep_their_names() {
+    let root = CancelToken::new("root");
+    let request = root.with_timeout(Duration::from_secs(3600));
+    shard_children(&request);
+    let child = request.child("step");
+    assert_eq!(child.name(), "step");
+    assert_eq!(child.deadline(), request.deadline());
+    assert!(child.deadline().is_some());
+}
+
+#[test]
+fn a_deadline_of_a_sharded_parent_triggers_children_made_through_lanes() {
+    let root = CancelToken::new("root");
+    let request = root.with_timeout(Duration::from_millis(20));
+    shard_children(&request);
+    let children = children_on_threads(&request, 2, 10);
+    let started = Instant::now();
+    for child in &children {
+        assert!(
+            child.wait_blocking_timeout(HANG_GUARD),
+            "the parent's deadline never reached a child made through a lane"
+        );
+        assert_eq!(child.triggered_token(), Some(request.clone()));
+        assert!(matches!(child.reason(), Some(Reason::DeadlineExceeded)));
+    }
+    assert!(started.elapsed() < HANG_GUARD);
+}
+
+#[test]
+fn a_child_made_after_the_trigger_is_born_triggered() {
+    let root = CancelToken::new("root");
+    shard_children(&root);
+    let before = root.child("before"); // makes this thread's lane
+    root.trigger();
+    let after = root.child("after");
+    assert!(before.triggered() && after.triggered());
+    assert_eq!(lanes_of(&root), 1);
+    sweep_lanes();
+    assert_eq!(
+        lanes_of(&root),
+        0,
+        "the first sweep removes a triggered parent's lanes (L3)"
+    );
+    assert_eq!(after.triggered_token(), Some(root.clone()));
+}
+
+#[test]
+fn a_sharded_parent_nothing_holds_is_released_by_the_sweeps() {
+    let root = CancelToken::new("root");
+    let weak = WeakCancelToken::downgrade(&root);
+    shard_children(&root);
+    let children = children_on_threads(&root, 2, 100);
+    assert!(
+        lanes_of(&root) >= 1,
+        "the children did not go through lanes"
+    );
+    drop(root);
+    // Its children hold it (and the lanes' tables do, until swept).
+    assert!(!weak.is_dropped());
+    drop(children);
+    // (L3) two sweeps remove every entry unused since the one before.
+    sweep_lanes();
+    sweep_lanes();
+    assert!(
+        weak.is_dropped(),
+        "the lanes' tables kept a token with no handle and no child alive"
+    );
+}
+
+#[test]
+fn the_sweeper_thread_releases_a_dropped_parent_by_itself() {
+    let root = CancelToken::new("root");
+    let weak = WeakCancelToken::downgrade(&root);
+    shard_children(&root);
+    drop(children_on_threads(&root, 2, 10));
+    drop(root);
+    let started = Instant::now();
+    while !weak.is_dropped() {
+        assert!(
+            started.elapsed() < HANG_GUARD,
+            "the sweeper never released a token nothing holds"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn contention_shards_a_parent_by_itself() {
+    let root = CancelToken::new("root");
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                while !is_sharded(&root) {
+                    assert!(
+                        started.elapsed() < HANG_GUARD,
+                        "two threads deriving from one token never sharded it"
+                    );
+                    drop(root.child("c"));
+                }
+            });
+        }
+    });
+    // Still an ordinary token afterwards.
+    let child = root.child("c");
+    root.trigger();
+    assert!(child.triggered());
+}
