@@ -86,6 +86,18 @@ const KEEP_SLOTS: usize = 64;
 /// that starts work. The drain keeps no work alive: a [`Tracked`] future that is dropped, or a
 /// thread that returns or panics, leaves it at once.
 ///
+/// # A request timeout is not the shutdown token
+///
+/// The drain's token says *stop taking new work*; a timeout says *give up on this piece of
+/// work*. Keep them apart when work in flight must finish: run each request under a token of its
+/// own that is **not** derived from the drain's, with its timeout
+/// ([`CancelToken::cancellable_wait_timeout`], or a [`CancelToken::with_timeout`] token handed
+/// to the handler), and let the drain's token (or a per-connection child of it) stop only the
+/// loops that take new requests. A request token made with `drain.token().child(..)` would be
+/// cancelled by the shutdown itself, cutting short exactly the work the grace period is there to
+/// let finish. `examples/tokio_drain.rs` is a server-shaped loop on tokio written this way
+/// (`cargo run --example tokio_drain`).
+///
 /// ```
 /// use std::time::Duration;
 /// use cancel_token::{CancelToken, Drain};
