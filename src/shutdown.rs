@@ -19,7 +19,8 @@
 //!   [`Tracked`] future races its work against it and drops the work when it wins.
 //! * `idle`, a private root token: triggered once the drain is closed and nothing is in flight;
 //!   shutdown waits on it with the grace period as timeout.
-//! * `state`: whether the drain is closed, and a slab of the names of the work in flight.
+//! * `state`: whether the drain is closed, and a slab of the work in flight: its name, kind, and
+//!   whether it has returned (D5).
 //!
 //! # Invariants
 //!
@@ -41,7 +42,7 @@
 //! 5. **(D5)** *Finished means returned.* A [`Tracked`] future marks its entry `returned`, under
 //!    the lock, as soon as its work has returned `Ready`, and only then drops the work and leaves
 //!    (D1). A report never names a `returned` entry, even with a zero grace and even while its
-//!    work is still being dropped: its output was delivered. `idle` (D3) still waits for the
+//!    work is still being dropped: its output is in hand. `idle` (D3) still waits for the
 //!    removal, so [`Drain::wait`] and a shutdown with time to spare still see resources released.
 //!
 //! # Cost
@@ -321,7 +322,8 @@ impl Drain {
     /// token and starting the grace period the shutdown yields to its executor once, so even a
     /// zero grace lets the work the trigger woke run, if it shares the shutdown's task (a
     /// `join!`) or its single-threaded executor: what returns then is finished. Work on other
-    /// threads gets only the grace period.
+    /// threads gets only the grace period: a zero grace reports most of it as unfinished, even
+    /// though it would have returned a moment later.
     ///
     /// Runs on any executor (the grace period is a deadline in the crate's timer thread).
     /// Cancel safety: dropping this future during the grace period leaves the drain closed and
@@ -476,8 +478,10 @@ pin_project! {
     /// * The work is polled first on every poll, so an output it produced is returned even if
     ///   the abort came in the same instant (an output may own something that must not be
     ///   lost). If the drain was already aborted at the first poll, the work is never polled.
-    /// * On completion, either way, the work is dropped *before* the drain hears that it
-    ///   finished, so a clean report means its resources are released.
+    /// * On completion, either way, the work is dropped *before* it leaves the drain, so
+    ///   [`Drain::wait`], [`Drain::in_flight`] and a shutdown that ends before its grace period
+    ///   see its resources released. A report made when the grace period ends counts it as
+    ///   finished as soon as its work has returned, even if that drop is still running.
     /// * Dropping it drops the work and removes it from the drain, which then counts it as
     ///   finished.
     /// * Allocation: none; two reference counts, one slot in the drain, and, while pending, one
@@ -562,7 +566,10 @@ impl DrainReport {
         &self.unfinished
     }
 
-    /// The unfinished futures, which the drain aborted (dropped at their next poll).
+    /// The unfinished futures, which the drain aborted: at its next poll each drops its work and
+    /// resolves to [`Error::Aborted`], unless its work, asked first, returns an output then,
+    /// which is never thrown away. With a very short grace, work the trigger woke on another
+    /// thread can be in that state: unfinished when the report was made, finished right after.
     pub fn aborted(&self) -> impl Iterator<Item = &str> {
         self.of_kind(Kind::Future)
     }
