@@ -8,19 +8,23 @@
 //!
 //! # Shape
 //!
-//! One [`Shared`] behind an `Arc`, three tokens and one mutex:
+//! One [`Shared`] behind an `Arc`, four tokens and one mutex:
 //!
-//! * `token`, the user's: triggered by shutdown, handed to tracked threads; tracked futures are
-//!   expected to watch it (through [`Drain::token`]).
+//! * `given`, the user's, from [`Drain::new`]: triggered by shutdown.
+//! * `token`, the drain's own child of `given`: triggered when `given` is, and by shutdown
+//!   itself, so work is told to stop even when `given` cannot be triggered
+//!   ([`CancelToken::never`]). Handed to tracked threads; tracked futures are expected to watch
+//!   it (through [`Drain::token`]).
 //! * `abort`, a private root token: triggered when the grace period has passed. Every
 //!   [`Tracked`] future races its work against it and drops the work when it wins.
 //! * `idle`, a private root token: triggered once the drain is closed and nothing is in flight;
 //!   shutdown waits on it with the grace period as timeout.
-//! * `state`: whether the drain is closed, and a slab of the names of the work in flight.
+//! * `state`: whether the drain is closed, and a slab of the work in flight: its name, kind, and
+//!   whether it has returned (D5).
 //!
 //! # Invariants
 //!
-//! Every place that relies on one of these names it as (D1)..(D4).
+//! Every place that relies on one of these names it as (D1)..(D5).
 //!
 //! 1. **(D1)** An entry is in the slab exactly while its owner, a [`Slot`] (inside a [`Tracked`]
 //!    future or a tracked thread's closure), holds its key. Only the owner removes it, once, so a
@@ -35,12 +39,18 @@
 //!    triggered, waited on or registered with, no waker is woken and no user code runs (an entry's
 //!    name is a `Cow<'static, str>`, whose drop runs none); tokens are triggered after unlocking.
 //!    So the drain adds no edge to the tokens' lock order (graph's I5) and cannot deadlock with it.
+//! 5. **(D5)** *Finished means returned.* A [`Tracked`] future marks its entry `returned`, under
+//!    the lock, as soon as its work has returned `Ready`, and only then drops the work and leaves
+//!    (D1). A report never names a `returned` entry, even with a zero grace and even while its
+//!    work is still being dropped: its output is in hand. `idle` (D3) still waits for the
+//!    removal, so [`Drain::wait`] and a shutdown with time to spare still see resources released.
 //!
 //! # Cost
 //!
 //! Tracking is one lock, one slab insertion (no allocation once the slab has grown, and none for a
-//! `&'static str` name) and two reference counts; finishing is one lock and one removal. A slab
-//! that grew past [`KEEP_SLOTS`] is given back when it empties, so a burst leaves no memory behind.
+//! `&'static str` name) and two reference counts; a future finishing is two locks (D5) and one
+//! removal, a thread finishing one lock and one removal. A slab that grew past [`KEEP_SLOTS`] is
+//! given back when it empties, so a burst leaves no memory behind.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -77,6 +87,18 @@ const KEEP_SLOTS: usize = 64;
 /// that starts work. The drain keeps no work alive: a [`Tracked`] future that is dropped, or a
 /// thread that returns or panics, leaves it at once.
 ///
+/// # A request timeout is not the shutdown token
+///
+/// The drain's token says *stop taking new work*; a timeout says *give up on this piece of
+/// work*. Keep them apart when work in flight must finish: run each request under a token of its
+/// own that is **not** derived from the drain's, with its timeout
+/// ([`CancelToken::cancellable_wait_timeout`], or a [`CancelToken::with_timeout`] token handed
+/// to the handler), and let the drain's token (or a per-connection child of it) stop only the
+/// loops that take new requests. A request token made with `drain.token().child(..)` would be
+/// cancelled by the shutdown itself, cutting short exactly the work the grace period is there to
+/// let finish. `examples/tokio_drain.rs` is a server-shaped loop on tokio written this way
+/// (`cargo run --example tokio_drain`).
+///
 /// ```
 /// use std::time::Duration;
 /// use cancel_token::{CancelToken, Drain};
@@ -107,6 +129,7 @@ pub struct Drain {
 }
 
 struct Shared {
+    given: CancelToken,
     token: CancelToken,
     abort: CancelToken,
     idle: CancelToken,
@@ -124,6 +147,8 @@ struct Entry {
     name: Cow<'static, str>,
     kind: Kind,
     seq: u64,
+    /// (D5) the work has returned: finished, only its drop is left.
+    returned: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,14 +158,21 @@ enum Kind {
 }
 
 impl Drain {
-    /// A new, open drain that triggers `token` on shutdown and gives it to tracked threads.
+    /// A new, open drain that triggers `token` on shutdown.
     ///
-    /// Triggering `token` by other means (a signal, a parent) does not close the drain: work can
-    /// still be tracked until [`close`](Self::close) or a shutdown.
+    /// The work is told to stop through the drain's own token, [`Drain::token`], a child of
+    /// `token` that shutdown triggers too: so `Drain::new(CancelToken::never())` (no outside
+    /// trigger, only the drain's shutdown) still stops its work at shutdown, and its report names
+    /// only the work that ignored it.
+    ///
+    /// Triggering `token` by other means (a signal, a parent) tells the work to stop but does not
+    /// close the drain: work can still be tracked until [`close`](Self::close) or a shutdown.
+    /// Allocates the drain's state and three tokens.
     pub fn new(token: CancelToken) -> Self {
         Drain {
             shared: Arc::new(Shared {
-                token,
+                token: token.child("drain"),
+                given: token,
                 abort: CancelToken::new("drain-abort"),
                 idle: CancelToken::new("drain-idle"),
                 state: Mutex::new(State {
@@ -152,9 +184,24 @@ impl Drain {
         }
     }
 
-    /// The token the drain triggers on shutdown: tracked futures should stop when it is
-    /// triggered (for instance with [`CancelToken::cancellable_wait`] or
-    /// [`CancelToken::cancellable_stream`]).
+    /// The token tracked work watches: tracked futures should stop when it is triggered (for
+    /// instance with [`CancelToken::cancellable_wait`] or [`CancelToken::cancellable_stream`]);
+    /// tracked threads are handed it.
+    ///
+    /// It is the drain's own child of the token given to [`new`](Self::new), named `drain`:
+    /// triggered when that one is (and then naming it as the cause), and by every shutdown, even
+    /// when that one cannot be triggered ([`CancelToken::never`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cancel_token::{CancelToken, Drain};
+    ///
+    /// let drain = Drain::new(CancelToken::never());
+    /// let worker = drain.track_thread("worker", |token| token.wait_blocking()).unwrap();
+    /// let report = drain.shutdown_blocking(Duration::from_secs(10));
+    /// assert!(report.is_clean(), "{report}");
+    /// worker.join().unwrap();
+    /// ```
     pub fn token(&self) -> &CancelToken {
         &self.shared.token
     }
@@ -256,7 +303,8 @@ impl Drain {
         lock(&self.shared.state).closed
     }
 
-    /// How many tracked futures and threads are in flight (tracked and not yet finished).
+    /// How many tracked futures and threads are in flight: tracked and not yet left (a future
+    /// leaves once its work is dropped, a thread once its closure has returned or unwound).
     pub fn in_flight(&self) -> usize {
         lock(&self.shared.state).work.len()
     }
@@ -269,11 +317,22 @@ impl Drain {
     /// [`Error::Aborted`] when its executor next polls it. Calling it again (or on a clone)
     /// waits again and reports what is still unfinished then.
     ///
+    /// *Finished* means the work returned (a future's work returned `Ready`, a thread's closure
+    /// returned or unwound), even if its drop is still running (D5). Between triggering the
+    /// token and starting the grace period the shutdown yields to its executor once, so even a
+    /// zero grace lets the work the trigger woke run, if it shares the shutdown's task (a
+    /// `join!`) or its single-threaded executor: what returns then is finished. Work on other
+    /// threads gets only the grace period: a zero grace reports most of it as unfinished, even
+    /// though it would have returned a moment later.
+    ///
     /// Runs on any executor (the grace period is a deadline in the crate's timer thread).
     /// Cancel safety: dropping this future during the grace period leaves the drain closed and
     /// its token triggered, but aborts nothing.
     pub async fn shutdown(&self, grace: Duration) -> DrainReport {
         self.begin_shutdown();
+        if !self.shared.idle.triggered() {
+            yield_once().await;
+        }
         // Ends when the drain is idle or the deadline passes; either way the report says what is
         // left, so the result itself carries nothing.
         let _ = CancelToken::never()
@@ -284,7 +343,8 @@ impl Drain {
 
     /// [`shutdown`](Self::shutdown) for plain threads: blocks the calling thread for at most
     /// about `grace`. Do not call it from async code, which would block its executor (and,
-    /// on a single-threaded one, the very tasks it waits for).
+    /// on a single-threaded one, the very tasks it waits for). Finished means the same (D5); with
+    /// nothing to yield to, a zero grace counts only the work that had already returned.
     pub fn shutdown_blocking(&self, grace: Duration) -> DrainReport {
         self.begin_shutdown();
         self.shared.idle.wait_blocking_timeout(grace);
@@ -293,16 +353,21 @@ impl Drain {
 
     fn begin_shutdown(&self) {
         self.close();
+        // The given token first, so the work sees it as the cause; then the drain's own, which
+        // the first already triggered unless it cannot be triggered (`never`).
+        self.shared.given.trigger();
         self.shared.token.trigger();
     }
 
     /// Names what is unfinished, then aborts. In that order: an aborted future leaves the slab as
-    /// soon as it is polled, possibly on another thread, and must still be reported.
+    /// soon as it is polled, possibly on another thread, and must still be reported. Work that
+    /// has returned is finished, even if it has not left yet (D5).
     fn finish(&self, grace: Duration) -> DrainReport {
         let state = lock(&self.shared.state);
         let mut left: Vec<(u64, Cow<'static, str>, Kind)> = state
             .work
             .iter()
+            .filter(|(_, entry)| !entry.returned)
             .map(|(_, entry)| (entry.seq, entry.name.clone(), entry.kind))
             .collect();
         drop(state);
@@ -317,6 +382,20 @@ impl Drain {
     }
 }
 
+/// Pending once, waking itself: the executor runs whatever else is ready before resuming.
+async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await;
+}
+
 impl Shared {
     /// Adds an entry, unless the drain is closed (D2).
     fn enter(self: &Arc<Self>, name: Cow<'static, str>, kind: Kind) -> Result<Slot, Error> {
@@ -326,7 +405,12 @@ impl Shared {
         }
         let seq = state.next_seq;
         state.next_seq += 1;
-        let key = state.work.insert(Entry { name, kind, seq });
+        let key = state.work.insert(Entry {
+            name,
+            kind,
+            seq,
+            returned: false,
+        });
         drop(state);
         Ok(Slot {
             shared: self.clone(),
@@ -358,6 +442,14 @@ struct Slot {
 }
 
 impl Slot {
+    /// (D5) Marks the entry finished, before its work is dropped: no report names it from now on.
+    fn mark_returned(&self) {
+        let key = self
+            .key
+            .expect("(D1) the entry is ours until it is released");
+        lock(&self.shared.state).work[key].returned = true;
+    }
+
     /// Removes the entry, once; returns its name the first time.
     fn release(&mut self) -> Option<Cow<'static, str>> {
         let key = self.key.take()?;
@@ -386,8 +478,10 @@ pin_project! {
     /// * The work is polled first on every poll, so an output it produced is returned even if
     ///   the abort came in the same instant (an output may own something that must not be
     ///   lost). If the drain was already aborted at the first poll, the work is never polled.
-    /// * On completion, either way, the work is dropped *before* the drain hears that it
-    ///   finished, so a clean report means its resources are released.
+    /// * On completion, either way, the work is dropped *before* it leaves the drain, so
+    ///   [`Drain::wait`], [`Drain::in_flight`] and a shutdown that ends before its grace period
+    ///   see its resources released. A report made when the grace period ends counts it as
+    ///   finished as soon as its work has returned, even if that drop is still running.
     /// * Dropping it drops the work and removes it from the drain, which then counts it as
     ///   finished.
     /// * Allocation: none; two reference counts, one slot in the drain, and, while pending, one
@@ -413,7 +507,11 @@ impl<F: Future> Future for Tracked<F> {
         // The race's rules: the work first (an output is never thrown away), unless the abort
         // came before the first poll.
         let result = ready!(race.poll(cx));
-        // Dropped before the drain hears it finished: a clean report means released resources.
+        if result.is_ok() {
+            // (D5) finished as of now, whatever its drop below costs.
+            this.slot.mark_returned();
+        }
+        // Dropped before the entry leaves, so `idle` (D3) means released resources.
         this.work.set(Work::Done);
         let name = this.slot.release();
         Poll::Ready(result.map_err(|_aborted| Error::Aborted {
@@ -436,7 +534,7 @@ impl fmt::Debug for Drain {
         let (closed, in_flight) = (state.closed, state.work.len());
         drop(state);
         f.debug_struct("Drain")
-            .field("token", &self.shared.token)
+            .field("token", &self.shared.given)
             .field("closed", &closed)
             .field("in_flight", &in_flight)
             .finish()
@@ -468,7 +566,10 @@ impl DrainReport {
         &self.unfinished
     }
 
-    /// The unfinished futures, which the drain aborted (dropped at their next poll).
+    /// The unfinished futures, which the drain aborted: at its next poll each drops its work and
+    /// resolves to [`Error::Aborted`], unless its work, asked first, returns an output then,
+    /// which is never thrown away. With a very short grace, work the trigger woke on another
+    /// thread can be in that state: unfinished when the report was made, finished right after.
     pub fn aborted(&self) -> impl Iterator<Item = &str> {
         self.of_kind(Kind::Future)
     }

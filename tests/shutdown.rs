@@ -34,6 +34,8 @@ on_every_executor!(
     an_empty_shutdown_is_clean,
     a_closed_drain_rejects_new_work,
     dropping_a_tracked_future_counts_as_finished,
+    a_zero_grace_still_counts_the_work_the_trigger_woke,
+    a_drain_on_a_never_token_still_tells_its_work_to_stop,
 );
 
 /// Well-behaved work: runs until the drain's token is triggered.
@@ -265,4 +267,103 @@ fn the_errors_say_what_happened() {
         "cannot install the SIGINT/SIGTERM handlers"
     );
     assert!(signal.source().is_some());
+}
+
+/// A zero grace gives no time, but the work the trigger woke in the shutdown's own task runs
+/// before the report is made: it returned, so it finished, and only the straggler is named.
+async fn a_zero_grace_still_counts_the_work_the_trigger_woke() {
+    let drain = Drain::new(CancelToken::new("shutdown"));
+    let polite = drain.track("polite", polite(&drain)).unwrap();
+    let straggler = drain
+        .track("straggler", std::future::pending::<()>())
+        .unwrap();
+    // The shutdown is polled last, so the polite work is already waiting on the token.
+    let (polite, straggler, report) =
+        futures::join!(polite, straggler, drain.shutdown(Duration::ZERO));
+    assert_eq!(polite.unwrap(), "stopped");
+    assert!(matches!(straggler, Err(Error::Aborted { .. })));
+    assert_eq!(report.unfinished(), ["straggler"], "{report}");
+    assert_eq!(drain.in_flight(), 0);
+}
+
+/// `Drain::new(CancelToken::never())`: nothing outside can trigger the token, yet shutdown tells
+/// the work to stop through the drain's own token, which names itself as the cause.
+async fn a_drain_on_a_never_token_still_tells_its_work_to_stop() {
+    let drain = Drain::new(CancelToken::never());
+    let polite = drain.track("polite", polite(&drain)).unwrap();
+    let thread = drain
+        .track_thread("polite-thread", |token| token.wait_blocking())
+        .unwrap();
+    let (polite, report) = futures::join!(polite, drain.shutdown(STRAGGLER_GRACE));
+    assert_eq!(polite.unwrap(), "stopped");
+    assert!(report.is_clean(), "{report}");
+    let cancelled = drain.token().check().unwrap_err();
+    assert_eq!(cancelled.token().name(), "drain");
+    assert!(!CancelToken::never().triggered());
+    join_guarded(thread);
+}
+
+/// The drain's own token is a child of the given one: triggering the given one tells the work
+/// to stop (without closing the drain) and is named as the cause; shutdown triggers both.
+#[test]
+fn the_drains_token_follows_the_given_one() {
+    let given = CancelToken::new("shutdown");
+    let drain = Drain::new(given.clone());
+    assert_ne!(drain.token(), &given);
+    given.trigger();
+    assert_eq!(drain.token().check().unwrap_err().token(), &given);
+    assert!(!drain.is_closed());
+
+    let other = CancelToken::new("other");
+    let drain = Drain::new(other.clone());
+    assert!(drain.shutdown_blocking(AMPLE_GRACE).is_clean());
+    assert!(other.triggered());
+    assert_eq!(drain.token().check().unwrap_err().token(), &other);
+}
+
+/// (D5) Work whose future returned is finished, even while its drop is still running on another
+/// thread: a zero-grace report does not name it. `in_flight` and `wait` still wait for the drop.
+#[test]
+fn work_that_returned_is_finished_while_its_drop_runs() {
+    /// Ready at once; its drop says it started, then blocks until released.
+    struct SlowDrop {
+        dropping: CancelToken,
+        release: CancelToken,
+    }
+    impl Future for SlowDrop {
+        type Output = &'static str;
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<&'static str> {
+            std::task::Poll::Ready("done")
+        }
+    }
+    impl Drop for SlowDrop {
+        fn drop(&mut self) {
+            self.dropping.trigger();
+            assert!(
+                self.release.wait_blocking_timeout(HANG_GUARD),
+                "never released"
+            );
+        }
+    }
+
+    let drain = Drain::new(CancelToken::new("shutdown"));
+    let (dropping, release) = (CancelToken::new("dropping"), CancelToken::new("release"));
+    let work = SlowDrop {
+        dropping: dropping.clone(),
+        release: release.clone(),
+    };
+    let tracked = drain.track("slow-drop", work).unwrap();
+    let runner = std::thread::spawn(move || futures::executor::block_on(tracked));
+    assert!(dropping.wait_blocking_timeout(HANG_GUARD));
+
+    let report = drain.shutdown_blocking(Duration::ZERO);
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(drain.in_flight(), 1, "still dropping its work");
+    release.trigger();
+    assert_eq!(join_guarded(runner).unwrap(), "done");
+    assert_eq!(drain.in_flight(), 0);
+    drain.wait_blocking();
 }
