@@ -1,0 +1,107 @@
+//! Loom models of lanes (`src/lanes.rs`): children made through a per-thread lane of a sharded
+//! parent, racing with the parent's trigger, with a sweep of the lanes' tables, and with the
+//! parent being sharded while it triggers.
+//!
+//! Under loom the tables are per-execution statics (`loom::lazy_static!`) with loom's locks, and
+//! there is no sweeper thread: the models sweep themselves (`__private::sweep_lanes`). Loom runs
+//! its threads on one OS thread, so they all share one slot, hence one lane per parent: the
+//! models check the lane's protocol against the graph's, not how slots are picked.
+//!
+//! Run with:
+//! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom LOOM_MAX_PREEMPTIONS=2 cargo test --release --test loom_lanes`
+#![cfg(loom)]
+
+use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
+
+use cancel_token::CancelToken;
+use cancel_token::__private::{lanes_of, shard_children, sweep_lanes};
+use loom::thread;
+
+/// (L1, graph I3) a child made through a lane while the parent triggers is triggered once both
+/// are done, whichever came first, and names the parent as its cause. Two sweeps then leave no
+/// lane behind (L3).
+#[test]
+fn lane_registration_vs_trigger() {
+    loom::model(|| {
+        let root = CancelToken::new("root");
+        shard_children(&root);
+        let deriving = {
+            let root = root.clone();
+            thread::spawn(move || root.child("a"))
+        };
+        let triggering = {
+            let root = root.clone();
+            thread::spawn(move || root.trigger())
+        };
+        let mine = root.child("b");
+        let theirs = deriving.join().unwrap();
+        triggering.join().unwrap();
+        for child in [&mine, &theirs] {
+            assert!(child.triggered(), "a child left live under a triggered parent");
+            assert_eq!(child.triggered_token(), Some(root.clone()));
+        }
+        sweep_lanes();
+        sweep_lanes();
+        assert_eq!(lanes_of(&root), 0);
+    });
+}
+
+/// (L2) a sweep racing with a child made through the lane it may remove: no deadlock, the child
+/// is registered with a lane the parent's trigger still reaches (L1).
+#[test]
+fn sweep_vs_child_through_a_lane() {
+    loom::model(|| {
+        let root = CancelToken::new("root");
+        shard_children(&root);
+        let first = root.child("first"); // makes the lane
+        let sweeping = thread::spawn(|| {
+            sweep_lanes();
+            sweep_lanes();
+        });
+        let deriving = {
+            let root = root.clone();
+            thread::spawn(move || root.child("second"))
+        };
+        let second = deriving.join().unwrap();
+        sweeping.join().unwrap();
+        root.trigger();
+        assert!(first.triggered() && second.triggered());
+    });
+}
+
+/// A parent sharded (as contention would, under its lock: graph I1) while another thread derives
+/// from it and the parent triggers: every child ends triggered, whether it went through a lane or
+/// not. Both outcomes must be explored, or the model covers less than it claims. (Loom does not
+/// explore a `try_lock` failing, so the contention itself is not modelled: only what it does.)
+#[test]
+fn sharding_vs_children_vs_trigger() {
+    static THROUGH_LANE: StdAtomicUsize = StdAtomicUsize::new(0);
+    static DIRECT: StdAtomicUsize = StdAtomicUsize::new(0);
+    loom::model(|| {
+        let root = CancelToken::new("root");
+        let sharding = {
+            let root = root.clone();
+            thread::spawn(move || shard_children(&root))
+        };
+        let deriving = {
+            let root = root.clone();
+            thread::spawn(move || [root.child("x"), root.child("y")])
+        };
+        let triggering = {
+            let root = root.clone();
+            thread::spawn(move || root.trigger())
+        };
+        sharding.join().unwrap();
+        let children = deriving.join().unwrap();
+        triggering.join().unwrap();
+        let outcome = if lanes_of(&root) > 0 { &THROUGH_LANE } else { &DIRECT };
+        outcome.fetch_add(1, Relaxed);
+        for child in &children {
+            assert!(child.triggered(), "a child left live under a triggered parent");
+            assert_eq!(child.triggered_token(), Some(root.clone()));
+        }
+        sweep_lanes();
+    });
+    assert!(THROUGH_LANE.load(Relaxed) > 0, "no execution made a child through a lane");
+    assert!(DIRECT.load(Relaxed) > 0, "every execution made its children through a lane");
+}
