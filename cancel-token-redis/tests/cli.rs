@@ -27,6 +27,13 @@ struct Run {
 }
 
 impl Run {
+    /// Asserts status 0, `stdout` exactly, nothing on stderr.
+    fn assert_success(&self, stdout: &str) {
+        assert_eq!(self.status, Some(0), "{self:?}");
+        assert_eq!(self.stdout, stdout, "{self:?}");
+        assert_eq!(self.stderr, "", "{self:?}");
+    }
+
     /// Asserts a usage or Redis error: status 2, nothing on stdout, exactly one line on stderr.
     fn assert_one_line_error(&self) {
         assert_eq!(self.status, Some(2), "{self:?}");
@@ -105,27 +112,17 @@ fn trigger_then_wait_is_born_triggered_and_prints_the_reason() {
         "--url",
         &url,
     ]);
-    assert_eq!(trigger.status, Some(0), "{trigger:?}");
-    assert_eq!((trigger.stdout.as_str(), trigger.stderr.as_str()), ("", ""));
-
-    let wait = run(&["wait", "--url", &url, "job-1"]);
-    assert_eq!(wait.status, Some(0), "{wait:?}");
-    assert_eq!(wait.stdout, "the user pressed cancel\n");
-    assert_eq!(wait.stderr, "");
+    trigger.assert_success("");
+    run(&["wait", "--url", &url, "job-1"]).assert_success("the user pressed cancel\n");
 }
 
 #[test]
 fn the_first_reason_wins_and_the_default_reason_is_documented() {
     let server = RedisServer::start();
     let url = server.url();
-    assert_eq!(run(&["trigger", "a", "--url", &url]).status, Some(0));
-    assert_eq!(
-        run(&["trigger", "a", "--reason=second", "--url", &url]).status,
-        Some(0)
-    );
-    let wait = run(&["wait", "a", "--url", &url]);
-    assert_eq!(wait.status, Some(0), "{wait:?}");
-    assert_eq!(wait.stdout, "triggered by cancel-token-redis\n");
+    run(&["trigger", "a", "--url", &url]).assert_success("");
+    run(&["trigger", "a", "--reason=second", "--url", &url]).assert_success("");
+    run(&["wait", "a", "--url", &url]).assert_success("triggered by cancel-token-redis\n");
 }
 
 /// Subscribers of `key`'s channel, as Redis counts them.
@@ -160,12 +157,8 @@ fn wait_then_trigger_from_another_process() {
         "wait exited untriggered"
     );
 
-    let trigger = run(&["trigger", "job-2", "--reason", "stop job 2", "--url", &url]);
-    assert_eq!(trigger.status, Some(0), "{trigger:?}");
-    let wait = finish(waiting);
-    assert_eq!(wait.status, Some(0), "{wait:?}");
-    assert_eq!(wait.stdout, "stop job 2\n");
-    assert_eq!(wait.stderr, "");
+    run(&["trigger", "job-2", "--reason", "stop job 2", "--url", &url]).assert_success("");
+    finish(waiting).assert_success("stop job 2\n");
 }
 
 #[test]
@@ -173,10 +166,9 @@ fn the_url_can_come_from_the_environment() {
     let server = RedisServer::start();
     let mut trigger = command(&["trigger", "env", "--reason", "from env"]);
     trigger.env("CANCEL_TOKEN_REDIS_URL", server.url());
-    assert_eq!(finish(spawn(trigger)).status, Some(0));
+    finish(spawn(trigger)).assert_success("");
     // Checked without the environment, so the trigger above did reach this server.
-    let wait = run(&["wait", "env", "--timeout", "0s", "--url", &server.url()]);
-    assert_eq!((wait.status, wait.stdout.as_str()), (Some(0), "from env\n"));
+    run(&["wait", "env", "--timeout", "0s", "--url", &server.url()]).assert_success("from env\n");
 }
 
 #[test]
@@ -189,9 +181,9 @@ fn wait_past_its_timeout_exits_124() {
         assert_eq!((wait.stdout.as_str(), wait.stderr.as_str()), ("", ""));
     }
     // `0s` still sees a token born triggered.
-    assert_eq!(run(&["trigger", "done", "--url", &url]).status, Some(0));
+    run(&["trigger", "done", "--url", &url]).assert_success("");
     let wait = run(&["wait", "done", "--timeout", "0s", "--url", &url]);
-    assert_eq!(wait.status, Some(0), "{wait:?}");
+    wait.assert_success("triggered by cancel-token-redis\n");
 }
 
 #[test]
