@@ -16,3 +16,5 @@ redis-server --version
 cargo clippy -p cancel-token-redis --all-targets --all-features -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cancel-token-redis --all-features
 cargo test -p cancel-token-redis --features redis-tests
+# The root's `cargo bench --no-run` builds the root package's benches only.
+cargo bench -p cancel-token-redis --no-run
