@@ -12,7 +12,10 @@
 //!
 //! Invariant K1: a `WeakCancelToken` holds only a `Weak` on the token's node, so it never
 //! delays the node's drop; `upgrade` succeeds exactly while some `CancelToken` (or a child,
-//! whose parent link keeps its parent alive) still holds the node.
+//! whose parent link keeps its parent alive) still holds the node. One more holder is the
+//! crate's own: a token that many threads derived from at once has per-thread lanes, kept up to
+//! two sweeps (200 ms) after their last use (`lanes` L3), so such a token may still upgrade for
+//! that long after its last handle and child are gone.
 
 use std::fmt;
 use std::sync::Weak;
