@@ -108,9 +108,11 @@ def main() -> int:
             if value is None:
                 continue
             note = f"{group}/{other.name}: {human(value)}"
-            # floor_x64 stands under ours_x64 and tokio_x64; any other floor under plain tokio.
+            # floor_x64 stands under ours_x64 and tokio_x64; any other floor under plain tokio (or
+            # the group's first baseline).
             twin = group_dir / ("tokio" + other.name[len("floor"):])
-            tokio = estimate(twin if twin.is_dir() else group_dir / "tokio", statistic)
+            plain = group_dir / (BASELINES[group][0] if group in BASELINES else "tokio")
+            tokio = estimate(twin if twin.is_dir() else plain, statistic)
             if tokio is not None:
                 # A floor's own ratio: the lowest ratio the rows it stands under could show.
                 note += f" ({value / tokio:.3f} of tokio)"
