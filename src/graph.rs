@@ -78,7 +78,7 @@
 //! A trigger walks the graph with an explicit stack; `Drop` releases a chain of parents one level
 //! at a time in a loop. Neither uses stack space per level, so any depth works on a small stack.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::{Arc, Weak};
 use std::task::Waker;
@@ -115,8 +115,9 @@ pub(crate) struct Inner {
 struct Node {
     children: Slab<Child>,
     waiters: Waiters,
-    /// Pending callbacks by registration number, so they run in registration order.
-    callbacks: BTreeMap<u64, Arc<Callback>>,
+    /// Pending callbacks with their registration numbers, in registration order (so sorted by
+    /// number: a removal finds its entry by binary search).
+    callbacks: Vec<(u64, Arc<Callback>)>,
     next_callback: u64,
     /// The parents of a token made by `any` or `chain` (empty for every other token).
     parents: Vec<Link>,
@@ -171,8 +172,8 @@ const NO_KEY: u32 = u32::MAX;
 const SHARD_AFTER: u8 = 4;
 #[cfg(loom)]
 const SHARD_AFTER: u8 = 1;
-/// Slabs that grew past this many slots are given back when they empty, so a burst of waiters or
-/// children leaves no memory behind.
+/// Slabs (and the callback list) that grew past this many slots are given back when they empty,
+/// so a burst of waiters, children or callbacks leaves no memory behind.
 const KEEP_SLOTS: usize = 64;
 
 /// Why a token is triggered, as stored in its state word.
@@ -503,9 +504,11 @@ impl Inner {
                 if !node.waiters.is_empty() {
                     aftermath.waiters.push(std::mem::take(&mut node.waiters));
                 }
-                aftermath
-                    .callbacks
-                    .extend(std::mem::take(&mut node.callbacks).into_values());
+                aftermath.callbacks.extend(
+                    std::mem::take(&mut node.callbacks)
+                        .into_iter()
+                        .map(|(_, c)| c),
+                );
                 aftermath.timers.extend(node.timer.take());
             }
             children.extend(
@@ -670,13 +673,20 @@ impl Inner {
         let node = node.get_or_insert_with(Box::default);
         let id = node.next_callback;
         node.next_callback += 1;
-        node.callbacks.insert(id, callback.clone());
+        node.callbacks.push((id, callback.clone())); // numbers only grow: still sorted
         Some(id)
     }
 
     /// Takes a pending callback out; `None` if a trigger already took it (I2).
     pub(crate) fn remove_callback(&self, id: u64) -> Option<Arc<Callback>> {
-        lock(&self.node).as_mut()?.callbacks.remove(&id)
+        let mut node = lock(&self.node);
+        let callbacks = &mut node.as_mut()?.callbacks;
+        let at = callbacks.binary_search_by_key(&id, |(id, _)| *id).ok()?;
+        let (_, callback) = callbacks.remove(at);
+        if callbacks.is_empty() && callbacks.capacity() > KEEP_SLOTS {
+            *callbacks = Vec::new(); // a burst of callbacks leaves no memory behind
+        }
+        Some(callback)
     }
 
     /// Unregisters this token from its parents (I2: a no-op where a parent has settled) and

@@ -222,23 +222,29 @@ fn a_whole_graph_is_freed_when_its_last_handle_goes() {
 #[test]
 fn a_million_children_through_lanes_on_two_threads() {
     use cancel_token::__private::{lanes_of, shard_children, sweep_lanes};
-    assert_leaves_little("a million children through lanes, then the root dropped", || {
-        let root = CancelToken::new("root");
-        shard_children(&root);
-        std::thread::scope(|scope| {
-            for _ in 0..2 {
-                scope.spawn(|| {
-                    for _ in 0..MILLION / 2 {
-                        drop(root.child("c"));
-                    }
-                });
-            }
-        });
-        assert!(lanes_of(&root) >= 1, "the children did not go through lanes");
-        drop(root);
-        sweep_lanes();
-        sweep_lanes();
-    });
+    assert_leaves_little(
+        "a million children through lanes, then the root dropped",
+        || {
+            let root = CancelToken::new("root");
+            shard_children(&root);
+            std::thread::scope(|scope| {
+                for _ in 0..2 {
+                    scope.spawn(|| {
+                        for _ in 0..MILLION / 2 {
+                            drop(root.child("c"));
+                        }
+                    });
+                }
+            });
+            assert!(
+                lanes_of(&root) >= 1,
+                "the children did not go through lanes"
+            );
+            drop(root);
+            sweep_lanes();
+            sweep_lanes();
+        },
+    );
 }
 
 /// The measure itself: a scenario that does leave memory behind fails.

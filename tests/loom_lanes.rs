@@ -13,8 +13,8 @@
 
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
 
-use cancel_token::CancelToken;
 use cancel_token::__private::{lanes_of, shard_children, sweep_lanes};
+use cancel_token::CancelToken;
 use loom::thread;
 
 /// (L1, graph I3) a child made through a lane while the parent triggers is triggered once both
@@ -37,7 +37,10 @@ fn lane_registration_vs_trigger() {
         let theirs = deriving.join().unwrap();
         triggering.join().unwrap();
         for child in [&mine, &theirs] {
-            assert!(child.triggered(), "a child left live under a triggered parent");
+            assert!(
+                child.triggered(),
+                "a child left live under a triggered parent"
+            );
             assert_eq!(child.triggered_token(), Some(root.clone()));
         }
         sweep_lanes();
@@ -94,14 +97,27 @@ fn sharding_vs_children_vs_trigger() {
         sharding.join().unwrap();
         let children = deriving.join().unwrap();
         triggering.join().unwrap();
-        let outcome = if lanes_of(&root) > 0 { &THROUGH_LANE } else { &DIRECT };
+        let outcome = if lanes_of(&root) > 0 {
+            &THROUGH_LANE
+        } else {
+            &DIRECT
+        };
         outcome.fetch_add(1, Relaxed);
         for child in &children {
-            assert!(child.triggered(), "a child left live under a triggered parent");
+            assert!(
+                child.triggered(),
+                "a child left live under a triggered parent"
+            );
             assert_eq!(child.triggered_token(), Some(root.clone()));
         }
         sweep_lanes();
     });
-    assert!(THROUGH_LANE.load(Relaxed) > 0, "no execution made a child through a lane");
-    assert!(DIRECT.load(Relaxed) > 0, "every execution made its children through a lane");
+    assert!(
+        THROUGH_LANE.load(Relaxed) > 0,
+        "no execution made a child through a lane"
+    );
+    assert!(
+        DIRECT.load(Relaxed) > 0,
+        "every execution made its children through a lane"
+    );
 }
