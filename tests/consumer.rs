@@ -10,6 +10,7 @@
 //!   line fsynced whose ack never left) and are reported, not asserted.
 //! * A SIGTERM during a message's work finishes that message, and hands the prefetched ones back.
 //! * A second SIGINT during a long `--work-ms` exits 130 at once, and the message is not lost.
+//! * Any body (newline, empty, not UTF-8, backslash) is one record on one line of the file.
 //! * A queue that does not exist is declared.
 //! * Losing the broker mid-run (every connection through a proxy cut, twice) makes the consumer
 //!   reconnect and go on: nothing lost, and at most the deliveries it held unacked at each cut
@@ -437,6 +438,53 @@ fn losing_the_broker_mid_run_reconnects_and_loses_nothing() {
         duplicated <= CUTS * prefetch,
         "{duplicated} duplicates after {CUTS} cuts; stderr:\n{}",
         done.stderr_text()
+    );
+    broker.delete(&queue);
+    std::fs::remove_file(&file).expect("remove the output file");
+}
+
+#[test]
+fn any_body_is_one_record_on_one_line() {
+    // (body, its record as docs/consumer.md spells it)
+    let cases: &[(&[u8], &str)] = &[
+        (b"plain-id-1", "plain-id-1"),
+        (b"two\nlines", "two\\nlines"),
+        (b"ends with a newline\n", "ends with a newline\\n"),
+        (b"\n", "\\n"),
+        (b"", "\\c"),
+        (b"\\c", "\\\\c"),
+        (b"C:\\temp", "C:\\\\temp"),
+        (b"\xff\xfe not UTF-8", "\\xff\\xfe not UTF-8"),
+        ("café".as_bytes(), "caf\\xc3\\xa9"),
+        (b"tab\there\r\n", "tab\\x09here\\x0d\\n"),
+        (b" spaces at both ends ", " spaces at both ends "),
+    ];
+    let broker = Broker::connect();
+    let queue = broker.fresh_queue("bodies");
+    let bodies: Vec<&[u8]> = cases.iter().map(|(body, _)| *body).collect();
+    broker.publish(&queue, &bodies);
+    let file = output_file("bodies");
+    let mut consumer = Running::spawn(&consumer_args(broker.url(), &queue, &file, "0"));
+    consumer.wait_stderr_count("processing", cases.len());
+    broker.wait_for_state(&queue, "drained", |state| state.ready == 0);
+    let done = stop(consumer, Stop::Term);
+    let bytes = std::fs::read(&file).expect("the output file");
+    let text = String::from_utf8(bytes).expect("the output file is UTF-8 (printable ASCII)");
+    let mut lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.len(),
+        cases.len(),
+        "one line per message: {text:?}; stderr:\n{}",
+        done.stderr_text()
+    );
+    assert!(text.ends_with('\n'), "{text:?}");
+    let mut expected: Vec<&str> = cases.iter().map(|(_, record)| *record).collect();
+    lines.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(lines, expected);
+    assert!(
+        lines.windows(2).all(|pair| pair[0] != pair[1]),
+        "`sort | uniq -d` finds nothing"
     );
     broker.delete(&queue);
     std::fs::remove_file(&file).expect("remove the output file");

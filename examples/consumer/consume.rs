@@ -2,8 +2,8 @@
 //!
 //! # Why nothing is lost and, on a graceful stop, nothing is duplicated
 //!
-//! * Manual acks, and each message is acked only after its line is appended and fsynced
-//!   ([`ProcessedFile::append`]). A message delivered to us but not acked belongs to the broker
+//! * Manual acks, and each message is acked only after its record is appended and fsynced
+//!   ([`OutputFile::append`]). A message delivered to us but not acked belongs to the broker
 //!   again as soon as our channel closes, for whatever reason: it is requeued and redelivered.
 //! * The deliveries stream is wrapped in the library's [`CancellableStream`]: once the token has
 //!   triggered it takes no new delivery out of lapin's buffer, and a delivery it did take is
@@ -13,7 +13,7 @@
 //!   but not processed) are left unacked, the channel and the connection are closed, and the
 //!   broker requeues those messages for the next consumer.
 //!
-//! A crash (SIGKILL) can only duplicate: a line fsynced whose ack never left.
+//! A crash (SIGKILL) can only duplicate: a record fsynced whose ack never left.
 //!
 //! # Prefetch
 //!
@@ -40,7 +40,8 @@ use tracing::{debug, info, warn};
 
 use crate::args::ConsumeArgs;
 use crate::connect::{Backoff, connect};
-use crate::processed::ProcessedFile;
+use crate::output::OutputFile;
+use crate::record;
 
 pub const PREFETCH: u16 = 4;
 
@@ -50,7 +51,7 @@ const REPLY_SUCCESS: u16 = 200;
 /// Consumes until the token triggers, reconnecting with backoff whenever the broker is lost.
 /// Returns how many messages were processed, or the error that makes going on pointless (the
 /// output file cannot be written: every further message would fail the same way).
-pub async fn run(args: &ConsumeArgs, out: &ProcessedFile, token: &CancelToken) -> io::Result<u64> {
+pub async fn run(args: &ConsumeArgs, out: &OutputFile, token: &CancelToken) -> io::Result<u64> {
     let mut processed = 0;
     let mut backoff = Backoff::new();
     while let Some(connection) = connect(&args.uri, token, &mut backoff).await {
@@ -108,7 +109,7 @@ impl From<lapin::Error> for SessionError {
 async fn session(
     connection: &Connection,
     args: &ConsumeArgs,
-    out: &ProcessedFile,
+    out: &OutputFile,
     token: &CancelToken,
     processed: &mut u64,
 ) -> Result<(), SessionError> {
@@ -181,12 +182,12 @@ fn is_not_found(error: &lapin::Error) -> bool {
     matches!(error.kind(), ErrorKind::ProtocolError(amqp) if amqp.get_id() == 404)
 }
 
-/// Simulated work, then append + fsync, then ack; never interrupted by the token (a second
+/// Simulated work, then append (the body's record) + fsync, then ack; never interrupted by the token (a second
 /// signal exits the process instead, which is a crash as far as the broker is concerned).
 async fn process(
     delivery: &Delivery,
     work: Duration,
-    out: &ProcessedFile,
+    out: &OutputFile,
 ) -> Result<(), SessionError> {
     // Logged at INFO on purpose: the tests wait for this line to know a message is in hand.
     info!(
@@ -195,7 +196,7 @@ async fn process(
         "processing"
     );
     tokio::time::sleep(work).await;
-    out.append(&delivery.data)
+    out.append(&record::encode(&delivery.data))
         .await
         .map_err(SessionError::Output)?;
     if !delivery.acker.ack(BasicAckOptions::default()).await? {

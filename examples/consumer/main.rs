@@ -7,8 +7,9 @@
 //!     Ctrl-C: `Received signal SIGINT`, the current tick ends, `Done`, status 0.
 //! cargo run --example consumer -- --amqp amqp://guest:guest@127.0.0.1:5672/%2f \
 //!         --queue jobs --processed processed.txt [--work-ms 5]
-//!     consumes `jobs` with manual acks; for each message: N ms of simulated work, the body and a
-//!     newline appended to the file and fsynced, then the ack.
+//!     consumes `jobs` with manual acks; for each message: N ms of simulated work, the body's
+//!     record (one line whatever the body: [`record`]) appended to the file and fsynced, then
+//!     the ack.
 //!     First SIGINT/SIGTERM: no new message is taken, the one in hand is finished and acked,
 //!     the consumer is cancelled, channel and connection are closed (the broker requeues the
 //!     prefetched messages), status 0. A second signal exits at once (130/143).
@@ -32,7 +33,9 @@ mod connect;
 #[cfg(unix)]
 mod consume;
 #[cfg(unix)]
-mod processed;
+mod output;
+#[cfg(unix)]
+mod record;
 #[cfg(unix)]
 mod ticker;
 
@@ -47,7 +50,7 @@ const READY: &str = "stop with SIGINT (Ctrl-C) or SIGTERM; a second signal exits
 #[cfg(unix)]
 fn main() -> ExitCode {
     use args::Command;
-    use processed::ProcessedFile;
+    use output::OutputFile;
 
     let command = match args::parse(std::env::args_os().skip(1)) {
         Ok(command) => command,
@@ -63,7 +66,7 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Consume(args) => {
-            let out = match ProcessedFile::open(&args.processed) {
+            let out = match OutputFile::open(&args.processed) {
                 Ok(out) => out,
                 Err(error) => {
                     return usage_error(format!(

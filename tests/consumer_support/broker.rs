@@ -109,7 +109,7 @@ impl Broker {
 
     /// Publishes `bodies` to `queue` (default exchange), persistent, and waits until the broker
     /// has confirmed every one.
-    pub fn publish(&self, queue: &str, bodies: &[String]) {
+    pub fn publish<B: AsRef<[u8]>>(&self, queue: &str, bodies: &[B]) {
         self.run(async {
             let channel = self.connection.create_channel().await?;
             channel
@@ -123,7 +123,7 @@ impl Broker {
                         "".into(),
                         queue.into(),
                         BasicPublishOptions::default(),
-                        body.as_bytes(),
+                        body.as_ref(),
                         properties,
                     )
                     .await?;

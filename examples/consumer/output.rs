@@ -1,8 +1,9 @@
-//! The consumer's side effect: one line per processed message, on disk before the ack.
+//! The consumer's side effect: one record per message (`record`), on disk before the ack, in
+//! `--processed` or, for a job cancelled through `--cancel-redis`, in `--cancelled`.
 //!
 //! The order "append, fsync, then ack" is what makes the consumer at-least-once: a message is
-//! acknowledged only once its line is durable, so a crash can duplicate a line (written, not yet
-//! acked, redelivered) but never lose one. A graceful stop finishes that sequence, so it
+//! acknowledged only once its record is durable, so a crash can duplicate a record (written, not
+//! yet acked, redelivered) but never lose one. A graceful stop finishes that sequence, so it
 //! duplicates nothing either.
 
 use std::fs::{File, OpenOptions};
@@ -10,14 +11,14 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The append-only file given by `--processed`.
+/// An append-only output file (`--processed`, `--cancelled`).
 #[derive(Debug, Clone)]
-pub struct ProcessedFile {
+pub struct OutputFile {
     file: Arc<File>,
     path: Arc<PathBuf>,
 }
 
-impl ProcessedFile {
+impl OutputFile {
     /// Opens (creating if needed) for appending. Called before connecting, so that an unwritable
     /// path is a usage error at once, not a failure on the first message.
     pub fn open(path: &Path) -> io::Result<Self> {
@@ -32,18 +33,19 @@ impl ProcessedFile {
         &self.path
     }
 
-    /// Appends `body` and a newline in one `write` (O_APPEND: a line is never torn by a kill
-    /// between two writes), then `fsync`s the data; returns once both are done.
+    /// Appends `record` (one line of printable ASCII, `record::encode`) and a newline in one
+    /// `write` (O_APPEND: a line is never torn by a kill between two writes), then `fsync`s the
+    /// data; returns once both are done.
     ///
     /// Runs on tokio's blocking pool: an fsync can take milliseconds, during which the runtime
     /// must keep serving the connection (heartbeats, the signal-driven stop).
-    pub async fn append(&self, body: &[u8]) -> io::Result<()> {
-        let mut line = Vec::with_capacity(body.len() + 1);
-        line.extend_from_slice(body);
-        line.push(b'\n');
+    pub async fn append(&self, record: &str) -> io::Result<()> {
+        let mut line = String::with_capacity(record.len() + 1);
+        line.push_str(record);
+        line.push('\n');
         let file = Arc::clone(&self.file);
         tokio::task::spawn_blocking(move || {
-            (&*file).write_all(&line)?;
+            (&*file).write_all(line.as_bytes())?;
             file.sync_data()
         })
         .await
