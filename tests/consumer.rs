@@ -11,6 +11,7 @@
 //! * A SIGTERM during a message's work finishes that message, and hands the prefetched ones back.
 //! * A second SIGINT during a long `--work-ms` exits 130 at once, and the message is not lost.
 //! * Any body (newline, empty, not UTF-8, backslash) is one record on one line of the file.
+//! * A SIGTERM while connecting or declaring stops before `basic.consume`: nothing delivered.
 //! * A queue that does not exist is declared.
 //! * Losing the broker mid-run (every connection through a proxy cut, twice) makes the consumer
 //!   reconnect and go on: nothing lost, and at most the deliveries it held unacked at each cut
@@ -488,4 +489,54 @@ fn any_body_is_one_record_on_one_line() {
     );
     broker.delete(&queue);
     std::fs::remove_file(&file).expect("remove the output file");
+}
+
+/// A SIGTERM while the consumer is still starting, through a proxy slow enough that starting
+/// takes seconds: at `moment` it is connecting (the AMQP handshake) or opening its channel and
+/// declaring. It must stop before `basic.consume`: exit 0, nothing processed, and the queue's
+/// messages never delivered (all still ready, none marked redelivered).
+fn sigterm_while_starting(moment: &str, label: &str) {
+    let broker = Broker::connect();
+    let queue = broker.fresh_queue(label);
+    let bodies: Vec<String> = (1..=6).map(|n| format!("job-{n}")).collect();
+    broker.publish(&queue, &bodies);
+    // Each request of the consumer waits this long: the channel, the declare, the qos and the
+    // consume take a round trip each, so `moment` is long before the consume.
+    let proxy = Proxy::with_latency(broker.url(), Duration::from_millis(400));
+    let file = output_file(label);
+    let mut consumer = Running::spawn(&consumer_args(&proxy.url(broker.url()), &queue, &file, "0"));
+    consumer.wait_stderr(moment);
+    consumer.signal("SIGTERM");
+    let done = consumer.wait();
+    assert_eq!(done.code(), 0, "stderr:\n{}", done.stderr_text());
+    assert_eq!(done.stdout, ["Done"]);
+    let stderr = done.stderr_text();
+    // The log line of a started `basic.consume` ("consuming queue=...").
+    assert!(
+        !stderr.contains(": consuming "),
+        "it consumed; stderr:\n{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("the output file"), "");
+    let state = final_state(&broker, &queue);
+    assert_eq!(state.ready as usize, bodies.len(), "stderr:\n{stderr}");
+    let taken = broker.take_all(&queue);
+    let redelivered: Vec<_> = taken.iter().filter(|message| message.redelivered).collect();
+    assert!(
+        redelivered.is_empty(),
+        "delivered before the stop and handed back: {redelivered:?}; stderr:\n{stderr}"
+    );
+    assert_eq!(taken.len(), bodies.len());
+    broker.delete(&queue);
+    std::fs::remove_file(&file).expect("remove the output file");
+}
+
+#[test]
+fn sigterm_while_connecting_stops_before_consuming() {
+    sigterm_while_starting(READY, "starting-connect");
+}
+
+#[test]
+fn sigterm_while_declaring_stops_before_consuming() {
+    // Logged once the AMQP connection is open, before the channel and the declare.
+    sigterm_while_starting(" connected", "starting-declare");
 }

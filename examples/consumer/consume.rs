@@ -2,6 +2,8 @@
 //!
 //! # Why nothing is lost and, on a graceful stop, nothing is duplicated
 //!
+//! * A stop while starting (connecting, opening the channel, declaring) comes before
+//!   `basic.consume`: nothing was delivered to us, so nothing goes back marked redelivered.
 //! * Manual acks, and each message is acked only after its record is appended and fsynced
 //!   ([`OutputFile::append`]). A message delivered to us but not acked belongs to the broker
 //!   again as soon as our channel closes, for whatever reason: it is requeued and redelivered.
@@ -113,7 +115,18 @@ async fn session(
     token: &CancelToken,
     processed: &mut u64,
 ) -> Result<(), SessionError> {
-    let channel = open_channel(connection, &args.queue).await?;
+    // A stop while starting (opening the channel, declaring) ends here, before `basic.consume`:
+    // nothing is delivered to us, so nothing goes back marked redelivered. The check after it
+    // covers a channel that opened in the same instant; from it to the frame sent by
+    // `basic_consume`'s first poll there is no await.
+    let opened = token.cancellable_wait(open_channel(connection, &args.queue));
+    let channel = match opened.await {
+        Ok(channel) => channel?,
+        Err(_cancelled) => return stopped_before_consuming(),
+    };
+    if token.triggered() {
+        return stopped_before_consuming();
+    }
     let consumer = channel
         .basic_consume(
             args.queue.as_str().into(),
@@ -137,6 +150,12 @@ async fn session(
         "stopping: the in-flight message is done"
     );
     stop(&channel, deliveries.into_inner()).await;
+    Ok(())
+}
+
+/// A stop that came before `basic.consume`: logged; the caller closes the connection.
+fn stopped_before_consuming() -> Result<(), SessionError> {
+    info!("stopped while starting, before consuming: nothing was delivered");
     Ok(())
 }
 

@@ -12,7 +12,8 @@
 //!     the ack.
 //!     First SIGINT/SIGTERM: no new message is taken, the one in hand is finished and acked,
 //!     the consumer is cancelled, channel and connection are closed (the broker requeues the
-//!     prefetched messages), status 0. A second signal exits at once (130/143).
+//!     prefetched messages), status 0. A signal while still connecting or declaring stops before
+//!     `basic.consume`, so nothing is delivered. A second signal exits at once (130/143).
 //! ```
 //!
 //! Exit status: 0 after a graceful stop, 2 for a bad command line (one line on stderr, checked
