@@ -1,6 +1,7 @@
 //! The `consumer` example against a real RabbitMQ (feature `broker-tests`; start the broker with
-//! `.ci/rabbitmq.sh start`, or set `CANCEL_TOKEN_AMQP_URL`). Without a broker these tests fail,
-//! saying so; they never skip.
+//! `.ci/rabbitmq.sh start`, or set `CANCEL_TOKEN_AMQP_URL`), and for `--cancel-redis` a real
+//! redis-server each test starts for itself (Debian's package `redis-server`). Without a broker,
+//! or without redis-server, these tests fail, saying so; they never skip.
 //!
 //! * **Chaos, SIGTERM**: 2,000 uniquely numbered persistent messages; the consumer is started,
 //!   stopped with SIGTERM at a seeded random moment, and restarted, at least 20 times, until the
@@ -12,6 +13,8 @@
 //! * A second SIGINT during a long `--work-ms` exits 130 at once, and the message is not lost.
 //! * Any body (newline, empty, not UTF-8, backslash) is one record on one line of the file.
 //! * A SIGTERM while connecting or declaring stops before `basic.consume`: nothing delivered.
+//! * `--cancel-redis`: jobs cancelled before they are published are never worked on, one
+//!   cancelled during its work stops early; both land in `--cancelled` and are acked.
 //! * A queue that does not exist is declared.
 //! * Losing the broker mid-run (every connection through a proxy cut, twice) makes the consumer
 //!   reconnect and go on: nothing lost, and at most the deliveries it held unacked at each cut
@@ -32,6 +35,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use consumer_support::broker::{Broker, QueueState};
 use consumer_support::proxy::Proxy;
+use consumer_support::redis::Redis;
 use consumer_support::{READY, Running};
 use rng::Rng;
 
@@ -117,6 +121,48 @@ fn consumer_args(url: &str, queue: &str, file: &Path, work_ms: &str) -> Vec<Stri
     ]
     .map(str::to_owned)
     .to_vec()
+}
+
+/// `consumer_args` and `--cancel-redis URL --cancelled FILE`.
+fn cancel_args(url: &str, queue: &str, files: &Files, work_ms: &str, redis: &Redis) -> Vec<String> {
+    let mut args = consumer_args(url, queue, &files.processed, work_ms);
+    args.extend([
+        "--cancel-redis".to_owned(),
+        redis.url(),
+        "--cancelled".to_owned(),
+        files
+            .cancelled
+            .to_str()
+            .expect("UTF-8 temp path")
+            .to_owned(),
+    ]);
+    args
+}
+
+/// One consumer's two output files.
+struct Files {
+    processed: PathBuf,
+    cancelled: PathBuf,
+}
+
+impl Files {
+    fn new(label: &str) -> Self {
+        Self {
+            processed: output_file(&format!("{label}-processed")),
+            cancelled: output_file(&format!("{label}-cancelled")),
+        }
+    }
+
+    fn read(&self) -> (String, String) {
+        let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
+        (read(&self.processed), read(&self.cancelled))
+    }
+
+    fn remove(&self) {
+        for file in [&self.processed, &self.cancelled] {
+            std::fs::remove_file(file).expect("remove an output file");
+        }
+    }
 }
 
 /// `unacked_prefetched=N` from the consumer's stop log: messages handed back to the broker.
@@ -539,4 +585,80 @@ fn sigterm_while_connecting_stops_before_consuming() {
 fn sigterm_while_declaring_stops_before_consuming() {
     // Logged once the AMQP connection is open, before the channel and the declare.
     sigterm_while_starting(" connected", "starting-declare");
+}
+
+#[test]
+fn a_job_cancelled_before_it_is_published_is_not_worked_on() {
+    let redis = Redis::start();
+    let broker = Broker::connect();
+    let queue = broker.fresh_queue("cancelled-before");
+    // The empty body's id is its record, `\c`.
+    for id in ["cancelled-early", "\\c"] {
+        redis.cancel(id);
+    }
+    let bodies: [&[u8]; 3] = [b"cancelled-early", b"kept", b""];
+    broker.publish(&queue, &bodies);
+    let files = Files::new("cancelled-before");
+    // 1 s of work for `kept`; the cancelled jobs get none.
+    let mut consumer = Running::spawn(&cancel_args(broker.url(), &queue, &files, "1000", &redis));
+    consumer.wait_stderr_count("job cancelled", 2);
+    consumer.wait_stderr_count("processing", 3);
+    broker.wait_for_state(&queue, "drained", |state| state.ready == 0);
+    // `kept` is the one in hand, or done: either way it ends in --processed.
+    let done = stop(consumer, Stop::Term);
+    let (processed, cancelled) = files.read();
+    assert_eq!(processed, "kept\n", "stderr:\n{}", done.stderr_text());
+    let mut cancelled: Vec<&str> = cancelled.lines().collect();
+    cancelled.sort_unstable();
+    assert_eq!(cancelled, ["\\c", "cancelled-early"]);
+    let before_start = done
+        .stderr
+        .iter()
+        .filter(|line| line.contains("job cancelled") && line.contains("before_start=true"))
+        .count();
+    assert_eq!(before_start, 2, "stderr:\n{}", done.stderr_text());
+    assert_eq!(
+        final_state(&broker, &queue),
+        QueueState {
+            ready: 0,
+            consumers: 0
+        },
+        "every job acked"
+    );
+    broker.delete(&queue);
+    files.remove();
+}
+
+#[test]
+fn a_job_cancelled_during_its_work_stops_early_and_is_acked() {
+    let redis = Redis::start();
+    let broker = Broker::connect();
+    let queue = broker.fresh_queue("cancelled-during");
+    broker.publish(&queue, &["long-job"]);
+    let files = Files::new("cancelled-during");
+    // Far longer than the hang guard: only the cancel can end this job in time.
+    let mut consumer = Running::spawn(&cancel_args(broker.url(), &queue, &files, "600000", &redis));
+    consumer.wait_stderr("processing");
+    redis.cancel("long-job");
+    let line = consumer.wait_stderr("job cancelled");
+    assert!(line.contains("before_start=false"), "{line}");
+    assert!(
+        line.contains("cancelled by the test"),
+        "the remote reason: {line}"
+    );
+    // Acked: the broker no longer holds it, for us or anyone.
+    broker.wait_for_state(&queue, "drained", |state| state.ready == 0);
+    let done = stop(consumer, Stop::Term);
+    assert_eq!(files.read(), (String::new(), "long-job\n".to_owned()));
+    assert_eq!(
+        final_state(&broker, &queue),
+        QueueState {
+            ready: 0,
+            consumers: 0
+        },
+        "acked, not requeued; stderr:\n{}",
+        done.stderr_text()
+    );
+    broker.delete(&queue);
+    files.remove();
 }

@@ -11,6 +11,10 @@
 //!   triggered it takes no new delivery out of lapin's buffer, and a delivery it did take is
 //!   always handed to the loop, which processes it to the end (work, append, fsync, ack) without
 //!   racing it against the token. So a stop never happens between "yielded" and "processed".
+//!   (With `--cancel-redis`, one exception: a job whose remote token cannot be had from Redis
+//!   does not start, and a stop while it waits leaves it unacked, nothing written: `cancel`.)
+//! * A job cancelled by id (`--cancel-redis`) is recorded in `--cancelled`, fsynced, then acked:
+//!   the same order, another file.
 //! * Then: `basic.cancel` (no new deliveries), the deliveries still in lapin's buffer (prefetched
 //!   but not processed) are left unacked, the channel and the connection are closed, and the
 //!   broker requeues those messages for the next consumer.
@@ -41,6 +45,7 @@ use lapin::{Channel, Connection, Consumer, ErrorKind};
 use tracing::{debug, info, warn};
 
 use crate::args::ConsumeArgs;
+use crate::cancel::JobCancel;
 use crate::connect::{Backoff, connect};
 use crate::output::OutputFile;
 use crate::record;
@@ -50,14 +55,30 @@ pub const PREFETCH: u16 = 4;
 /// AMQP reply code for a normal close.
 const REPLY_SUCCESS: u16 = 200;
 
+/// Where the jobs' records go.
+#[derive(Debug)]
+pub struct Outputs {
+    /// `--processed`: the jobs done.
+    pub processed: OutputFile,
+    /// `--cancel-redis` and `--cancelled`: jobs cancelled by id.
+    pub cancel: Option<JobCancel>,
+}
+
+/// How many jobs went to each file.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub processed: u64,
+    pub cancelled: u64,
+}
+
 /// Consumes until the token triggers, reconnecting with backoff whenever the broker is lost.
-/// Returns how many messages were processed, or the error that makes going on pointless (the
+/// Returns how many jobs went to each file, or the error that makes going on pointless (an
 /// output file cannot be written: every further message would fail the same way).
-pub async fn run(args: &ConsumeArgs, out: &OutputFile, token: &CancelToken) -> io::Result<u64> {
-    let mut processed = 0;
+pub async fn run(args: &ConsumeArgs, out: &Outputs, token: &CancelToken) -> io::Result<Tally> {
+    let mut tally = Tally::default();
     let mut backoff = Backoff::new();
     while let Some(connection) = connect(&args.uri, token, &mut backoff).await {
-        let outcome = session(&connection, args, out, token, &mut processed).await;
+        let outcome = session(&connection, args, out, token, &mut tally).await;
         // Whatever happened, close the connection: the broker requeues everything we hold.
         if let Err(error) = connection
             .close(REPLY_SUCCESS, "consumer stopped".into())
@@ -76,7 +97,7 @@ pub async fn run(args: &ConsumeArgs, out: &OutputFile, token: &CancelToken) -> i
             }
         }
     }
-    Ok(processed)
+    Ok(tally)
 }
 
 /// Why a session ended before the token triggered.
@@ -111,9 +132,9 @@ impl From<lapin::Error> for SessionError {
 async fn session(
     connection: &Connection,
     args: &ConsumeArgs,
-    out: &OutputFile,
+    out: &Outputs,
     token: &CancelToken,
-    processed: &mut u64,
+    tally: &mut Tally,
 ) -> Result<(), SessionError> {
     // A stop while starting (opening the channel, declaring) ends here, before `basic.consume`:
     // nothing is delivered to us, so nothing goes back marked redelivered. The check after it
@@ -139,14 +160,19 @@ async fn session(
 
     let mut deliveries: CancellableStream<Consumer> = consumer.cancellable(token);
     while let Some(delivery) = deliveries.next().await {
-        process(&delivery?, args.work, out).await?;
-        *processed += 1;
+        match process(&delivery?, args.work, out, token).await? {
+            Some(Outcome::Processed) => tally.processed += 1,
+            Some(Outcome::Cancelled) => tally.cancelled += 1,
+            // Stopped before the job could start: it goes back with the prefetched ones.
+            None => break,
+        }
     }
     if !deliveries.is_cancelled() {
         return Err(SessionError::ConsumerCancelled);
     }
     info!(
-        processed = *processed,
+        processed = tally.processed,
+        cancelled = tally.cancelled,
         "stopping: the in-flight message is done"
     );
     stop(&channel, deliveries.into_inner()).await;
@@ -201,27 +227,71 @@ fn is_not_found(error: &lapin::Error) -> bool {
     matches!(error.kind(), ErrorKind::ProtocolError(amqp) if amqp.get_id() == 404)
 }
 
-/// Simulated work, then append (the body's record) + fsync, then ack; never interrupted by the token (a second
-/// signal exits the process instead, which is a crash as far as the broker is concerned).
+/// What became of a job.
+enum Outcome {
+    /// Done: recorded in `--processed`.
+    Processed,
+    /// Cancelled by id before it started or during its work: recorded in `--cancelled`.
+    Cancelled,
+}
+
+/// One job: its token (with `--cancel-redis`), simulated work, then its record appended and
+/// fsynced to the file of its outcome, then the ack. The shutdown token never interrupts it (a
+/// second signal exits the process instead, which is a crash as far as the broker is
+/// concerned); a remote cancel of its id does. `None` if the job could not start before the
+/// shutdown (its remote token could not be had, `JobCancel::watch`): nothing written, not acked.
 async fn process(
     delivery: &Delivery,
     work: Duration,
-    out: &OutputFile,
-) -> Result<(), SessionError> {
-    // Logged at INFO on purpose: the tests wait for this line to know a message is in hand.
+    out: &Outputs,
+    shutdown: &CancelToken,
+) -> Result<Option<Outcome>, SessionError> {
+    // The record is also the job's id (one line of printable ASCII, never empty).
+    let id = record::encode(&delivery.data);
+    let job = match &out.cancel {
+        None => None,
+        Some(cancel) => match cancel.watch(&id, shutdown).await {
+            Some(token) => Some((token, cancel.cancelled())),
+            None => {
+                info!(id, "stopped before the job could start; left unacked");
+                return Ok(None);
+            }
+        },
+    };
+    // Logged at INFO on purpose: the tests wait for this line to know a message is in hand, its
+    // remote token (if any) watched.
     info!(
         tag = delivery.delivery_tag,
         redelivered = delivery.redelivered,
+        id,
         "processing"
     );
-    tokio::time::sleep(work).await;
-    out.append(&record::encode(&delivery.data))
-        .await
-        .map_err(SessionError::Output)?;
+    let cancelled_to = match &job {
+        None => {
+            tokio::time::sleep(work).await;
+            None
+        }
+        Some((token, file)) => {
+            let before_start = token.triggered();
+            match token.cancellable_wait(tokio::time::sleep(work)).await {
+                Ok(()) => None,
+                Err(cancelled) => {
+                    let reason = cancelled.reason().to_string();
+                    info!(id, before_start, ?reason, "job cancelled");
+                    Some(*file)
+                }
+            }
+        }
+    };
+    let (file, outcome) = match cancelled_to {
+        None => (&out.processed, Outcome::Processed),
+        Some(file) => (file, Outcome::Cancelled),
+    };
+    file.append(&id).await.map_err(SessionError::Output)?;
     if !delivery.acker.ack(BasicAckOptions::default()).await? {
         return Err(SessionError::AckNotSent);
     }
-    Ok(())
+    Ok(Some(outcome))
 }
 
 /// The graceful end of a session: no new deliveries, the prefetched ones handed back.

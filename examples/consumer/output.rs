@@ -33,6 +33,14 @@ impl OutputFile {
         &self.path
     }
 
+    /// Whether both are the same file on disk (however their paths are spelled): the consumer
+    /// refuses to write its processed and cancelled records to one file.
+    pub fn is_same_file(&self, other: &OutputFile) -> io::Result<bool> {
+        use std::os::unix::fs::MetadataExt;
+        let (mine, theirs) = (self.file.metadata()?, other.file.metadata()?);
+        Ok(mine.dev() == theirs.dev() && mine.ino() == theirs.ino())
+    }
+
     /// Appends `record` (one line of printable ASCII, `record::encode`) and a newline in one
     /// `write` (O_APPEND: a line is never torn by a kill between two writes), then `fsync`s the
     /// data; returns once both are done.
