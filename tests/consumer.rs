@@ -9,6 +9,11 @@
 //!   every run must exit 0, and the queue must end empty with nothing unacknowledged.
 //! * **Chaos, SIGKILL**: the same with crashes. Nothing may be lost; duplicates are expected (a
 //!   line fsynced whose ack never left) and are reported, not asserted.
+//! * **Chaos, a fleet with cancelled jobs**: 1,000 jobs, 100 cancelled (in Redis) before they are
+//!   published and 100 at random moments while two consumers with `--cancel-redis` run, each
+//!   stopped with SIGTERM at random moments and restarted until every job is recorded: every id
+//!   in exactly one of the four files, every early-cancelled id in a `--cancelled` file, no id
+//!   there that was never cancelled, and the queue empty with nothing unacknowledged.
 //! * A SIGTERM during a message's work finishes that message, and hands the prefetched ones back.
 //! * A second SIGINT during a long `--work-ms` exits 130 at once, and the message is not lost.
 //! * Any body (newline, empty, not UTF-8, backslash) is one record on one line of the file.
@@ -20,8 +25,8 @@
 //!   reconnect and go on: nothing lost, and at most the deliveries it held unacked at each cut
 //!   come back a second time.
 //!
-//! The seeds are printed; `CANCEL_TOKEN_CHAOS_SEED=N` replays the same stop moments. Run with
-//! `--nocapture` to see the figures.
+//! The seeds are printed; `CANCEL_TOKEN_CHAOS_SEED=N` replays the same stop moments (and the
+//! fleet's choice of ids to cancel). Run with `--nocapture` to see the figures.
 #![cfg(unix)]
 
 mod consumer_support;
@@ -661,4 +666,210 @@ fn a_job_cancelled_during_its_work_stops_early_and_is_acked() {
     );
     broker.delete(&queue);
     files.remove();
+}
+
+/// The fleet chaos test's jobs, of which [`FLEET_CANCELLED_BEFORE`] are cancelled before they
+/// are published and [`FLEET_CANCELLED_DURING`] at random moments while the fleet runs.
+const FLEET_JOBS: usize = 1_000;
+const FLEET_CANCELLED_BEFORE: usize = 100;
+const FLEET_CANCELLED_DURING: usize = 100;
+/// Two consumers, as a fleet on two machines would be.
+const FLEET_CONSUMERS: usize = 2;
+const FLEET_WORK_MS: &str = "20";
+/// At least this many SIGTERMs (more if the queue is not drained by then).
+const FLEET_MIN_STOPS: usize = 10;
+/// Between two cancels while the fleet runs: uniform in `0..=CANCEL_WITHIN_MS`, so that the 100
+/// of them span most of the run (about 10 s of work for the fleet).
+const CANCEL_WITHIN_MS: u64 = 200;
+/// A cancel while the fleet runs picks an id in a window this wide around the furthest id
+/// recorded so far: the queue's head (ids are published in order), where the jobs in hand and
+/// prefetched are, so that some cancels land during a job's work (the rest before the job
+/// starts, or after it is done, which leaves it in `--processed`).
+const CANCEL_WINDOW: usize = 8;
+
+/// Every line of every file of the fleet, by file kind: (processed, cancelled).
+fn fleet_records(files: &[Files]) -> (Vec<String>, Vec<String>) {
+    let mut processed = Vec::new();
+    let mut cancelled = Vec::new();
+    for file in files {
+        let (done, stopped) = file.read();
+        processed.extend(done.lines().map(str::to_owned));
+        cancelled.extend(stopped.lines().map(str::to_owned));
+    }
+    (processed, cancelled)
+}
+
+/// `job-0042` as 42; `None` for anything else (which the final check rejects).
+fn job_number(id: &str) -> Option<usize> {
+    id.strip_prefix("job-")?.parse().ok()
+}
+
+/// Cancels [`FLEET_CANCELLED_DURING`] jobs (none of `early`) at random moments while the fleet
+/// runs, each one around the furthest id the fleet has recorded so far. Returns their ids.
+fn cancel_while_running(
+    redis: &Redis,
+    files: &[Files],
+    ids: &[String],
+    early: &[String],
+    seed: u64,
+) -> Vec<String> {
+    let mut rng = Rng(seed);
+    let mut cancelled: Vec<String> = Vec::new();
+    while cancelled.len() < FLEET_CANCELLED_DURING {
+        std::thread::sleep(Duration::from_millis(rng.up_to(CANCEL_WITHIN_MS)));
+        let (processed, stopped) = fleet_records(files);
+        let furthest = processed
+            .iter()
+            .chain(&stopped)
+            .filter_map(|id| job_number(id))
+            .max()
+            .map_or(0, |n| n + 1);
+        let near = furthest.saturating_sub(CANCEL_WINDOW / 2) + rng.below(CANCEL_WINDOW);
+        let candidates = [near.min(ids.len() - 1), rng.below(ids.len())];
+        // Near the head if that id is still free, else anywhere.
+        let Some(id) = candidates
+            .iter()
+            .map(|&n| &ids[n])
+            .find(|id| !cancelled.contains(id) && !early.contains(id))
+        else {
+            continue;
+        };
+        redis.cancel(id);
+        cancelled.push(id.clone());
+    }
+    cancelled
+}
+
+#[test]
+fn chaos_fleet_with_cancelled_jobs_and_sigterms_records_every_job_once() {
+    let started = Instant::now();
+    let redis = Redis::start();
+    let broker = Broker::connect();
+    let queue = broker.fresh_queue("fleet");
+    let ids: Vec<String> = (0..FLEET_JOBS).map(|n| format!("job-{n:04}")).collect();
+    let seed = seed();
+    println!("chaos fleet: seed {seed} (CANCEL_TOKEN_CHAOS_SEED={seed} replays it)");
+    let mut rng = Rng(seed);
+
+    // Cancelled before they are published: they must all end in a --cancelled file.
+    let mut early: Vec<String> = Vec::new();
+    while early.len() < FLEET_CANCELLED_BEFORE {
+        let id = &ids[rng.below(ids.len())];
+        if !early.contains(id) {
+            redis.cancel(id);
+            early.push(id.clone());
+        }
+    }
+    broker.publish(&queue, &ids);
+    let files: Vec<Files> = (0..FLEET_CONSUMERS)
+        .map(|n| Files::new(&format!("fleet-{n}")))
+        .collect();
+    let args: Vec<Vec<String>> = files
+        .iter()
+        .map(|file| cancel_args(broker.url(), &queue, file, FLEET_WORK_MS, &redis))
+        .collect();
+
+    let canceller_seed = rng.next();
+    let mut stops = 0;
+    let mut runs = 0;
+    let mut stderr: Vec<String> = Vec::new();
+    let late = std::thread::scope(|scope| {
+        let canceller =
+            scope.spawn(|| cancel_while_running(&redis, &files, &ids, &early, canceller_seed));
+        let mut fleet: Vec<Option<Running>> = (0..FLEET_CONSUMERS).map(|_| None).collect();
+        loop {
+            for (slot, consumer) in fleet.iter_mut().enumerate() {
+                if consumer.is_none() {
+                    runs += 1;
+                    assert!(
+                        runs <= MAX_RUNS,
+                        "queue {queue} not drained after {MAX_RUNS} runs"
+                    );
+                    let mut spawned = Running::spawn(&args[slot]);
+                    spawned.wait_stderr(READY);
+                    *consumer = Some(spawned);
+                }
+            }
+            let within = if rng.up_to(EARLY_ONE_IN - 1) == 0 {
+                EARLY_MS
+            } else {
+                STOP_WITHIN_MS
+            };
+            std::thread::sleep(Duration::from_millis(rng.up_to(within)));
+            let slot = rng.below(FLEET_CONSUMERS);
+            let consumer = fleet[slot].take().expect("every slot runs a consumer");
+            stderr.extend(stop(consumer, Stop::Term).stderr);
+            stops += 1;
+            let (processed, cancelled) = fleet_records(&files);
+            if stops >= FLEET_MIN_STOPS
+                && canceller.is_finished()
+                && processed.len() + cancelled.len() >= FLEET_JOBS
+            {
+                break;
+            }
+        }
+        for consumer in fleet.into_iter().flatten() {
+            stderr.extend(stop(consumer, Stop::Term).stderr);
+        }
+        canceller.join().expect("the canceller thread")
+    });
+
+    assert_eq!(
+        final_state(&broker, &queue),
+        QueueState {
+            ready: 0,
+            consumers: 0
+        },
+        "queue {queue} must end empty, nothing unacked"
+    );
+    let (processed, cancelled) = fleet_records(&files);
+    let mut seen: HashMap<&str, usize> = ids.iter().map(|id| (id.as_str(), 0)).collect();
+    for id in processed.iter().chain(&cancelled) {
+        match seen.get_mut(id.as_str()) {
+            Some(count) => *count += 1,
+            None => panic!("a record that is no job id: {id:?}"),
+        }
+    }
+    let lost: Vec<_> = seen
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(id, _)| id)
+        .collect();
+    let duplicated: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    let not_cancelled: Vec<_> = cancelled
+        .iter()
+        .filter(|id| !early.contains(id) && !late.contains(id))
+        .collect();
+    let early_missed: Vec<_> = early.iter().filter(|id| !cancelled.contains(id)).collect();
+    let during_work = stderr
+        .iter()
+        .filter(|line| line.contains("job cancelled") && line.contains("before_start=false"))
+        .count();
+    let late_cancelled = late.iter().filter(|id| cancelled.contains(id)).count();
+    println!(
+        "chaos fleet: {FLEET_JOBS} jobs, {} lost, {} duplicated; {} processed, {} cancelled \
+         ({FLEET_CANCELLED_BEFORE} before publishing, all found; of {FLEET_CANCELLED_DURING} \
+         cancelled while running, {late_cancelled} in time, {during_work} of them during their \
+         work); {stops} SIGTERM stops, {runs} runs, {FLEET_CONSUMERS} consumers, {:.1}s \
+         (seed {seed})",
+        lost.len(),
+        duplicated.len(),
+        processed.len(),
+        cancelled.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(lost.is_empty(), "lost: {lost:?}");
+    assert!(duplicated.is_empty(), "in two records: {duplicated:?}");
+    assert!(
+        not_cancelled.is_empty(),
+        "in --cancelled, never cancelled: {not_cancelled:?}"
+    );
+    assert!(
+        early_missed.is_empty(),
+        "cancelled before publishing, yet processed: {early_missed:?}"
+    );
+    broker.delete(&queue);
+    for file in &files {
+        file.remove();
+    }
 }

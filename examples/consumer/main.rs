@@ -21,8 +21,8 @@
 //! ```
 //!
 //! Exit status: 0 after a graceful stop, 2 for a bad command line (one line on stderr, checked
-//! before anything else happens, the output files and the Redis of `--cancel-redis` included), 1 if the output file cannot be
-//! written while running. An unreachable broker is not an error: it is retried with backoff, and
+//! before anything else happens, the output files and the Redis of `--cancel-redis` included),
+//! 1 if an output file cannot be written while running. An unreachable broker is not an error: it is retried with backoff, and
 //! a signal during the retries exits 0. Logs go to stderr.
 //!
 //! How the pieces fit: [`args`] reads the command line, `trigger_on_signals` (feature `signal`)
