@@ -86,15 +86,17 @@ fn output_file(label: &str) -> PathBuf {
     ))
 }
 
-/// How many times each line appears; every line must be one of `ids` (a torn or foreign line
-/// fails the test).
-fn count_lines(file: &Path, ids: &[String]) -> HashMap<String, usize> {
-    let text = std::fs::read_to_string(file).unwrap_or_default();
+/// How many times each line appears in `files` taken together; every line must be one of `ids`
+/// (a torn or foreign line fails the test).
+fn count_lines(files: &[&Path], ids: &[String]) -> HashMap<String, usize> {
     let mut counts: HashMap<String, usize> = ids.iter().map(|id| (id.clone(), 0)).collect();
-    for line in text.lines() {
-        match counts.get_mut(line) {
-            Some(count) => *count += 1,
-            None => panic!("{}: unexpected line {line:?}", file.display()),
+    for file in files {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        for line in text.lines() {
+            match counts.get_mut(line) {
+                Some(count) => *count += 1,
+                None => panic!("{}: unexpected line {line:?}", file.display()),
+            }
         }
     }
     counts
@@ -188,6 +190,29 @@ fn final_state(broker: &Broker, queue: &str) -> QueueState {
     broker.wait_for_state(queue, "without consumers", |state| state.consumers == 0)
 }
 
+/// Once every consumer is gone ([`final_state`]): the queue is empty, nothing unacknowledged.
+#[track_caller]
+fn assert_drained(broker: &Broker, queue: &str, context: &str) {
+    assert_eq!(
+        final_state(broker, queue),
+        QueueState {
+            ready: 0,
+            consumers: 0
+        },
+        "queue {queue} must end empty, nothing unacked; {context}"
+    );
+}
+
+/// When to stop a consumer, after it says it is ready: see [`STOP_WITHIN_MS`].
+fn stop_moment(rng: &mut Rng) -> Duration {
+    let within = if rng.up_to(EARLY_ONE_IN - 1) == 0 {
+        EARLY_MS
+    } else {
+        STOP_WITHIN_MS
+    };
+    Duration::from_millis(rng.up_to(within))
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Stop {
     Term,
@@ -249,7 +274,7 @@ fn chaos(how: Stop) -> HashMap<String, usize> {
             if left == 0 {
                 break;
             }
-            let all_seen = count_lines(&file, &ids).values().all(|&count| count > 0);
+            let all_seen = count_lines(&[&file], &ids).values().all(|&count| count > 0);
             if all_seen {
                 // Every id is in the file, yet messages came back: ids processed, not acked.
                 // Expected after a crash; after graceful stops it is exactly the bug we hunt.
@@ -273,27 +298,14 @@ fn chaos(how: Stop) -> HashMap<String, usize> {
         );
         let mut consumer = Running::spawn(&args);
         consumer.wait_stderr(READY);
-        let within = if rng.up_to(EARLY_ONE_IN - 1) == 0 {
-            EARLY_MS
-        } else {
-            STOP_WITHIN_MS
-        };
-        std::thread::sleep(Duration::from_millis(rng.up_to(within)));
+        std::thread::sleep(stop_moment(&mut rng));
         let done = stop(consumer, how);
         stops += 1;
         prefetched_handed_back += handed_back(&done.stderr);
     }
 
-    let state = final_state(&broker, &queue);
-    assert_eq!(
-        state,
-        QueueState {
-            ready: 0,
-            consumers: 0
-        },
-        "queue {queue} must end empty, nothing unacked"
-    );
-    let counts = count_lines(&file, &ids);
+    assert_drained(&broker, &queue, &format!("after the {label} runs"));
+    let counts = count_lines(&[&file], &ids);
     let Tally { lost, duplicated } = tally(&counts);
     println!(
         "chaos {label}: {MESSAGES} ids, {lost} lost, {duplicated} duplicated, {stops} {label} stops, {runs} runs \
@@ -462,7 +474,7 @@ fn losing_the_broker_mid_run_reconnects_and_loses_nothing() {
         consumer.wait_stderr_count(" connected", cut + 1);
     }
     let until = Instant::now() + consumer_support::HANG_GUARD;
-    while !count_lines(&file, &ids).values().all(|&count| count > 0) {
+    while !count_lines(&[&file], &ids).values().all(|&count| count > 0) {
         assert!(
             Instant::now() < until,
             "not every id was processed after the reconnects"
@@ -470,15 +482,8 @@ fn losing_the_broker_mid_run_reconnects_and_loses_nothing() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let done = stop(consumer, Stop::Term);
-    assert_eq!(
-        final_state(&broker, &queue),
-        QueueState {
-            ready: 0,
-            consumers: 0
-        },
-        "queue {queue} must end empty, nothing unacked"
-    );
-    let Tally { lost, duplicated } = tally(&count_lines(&file, &ids));
+    assert_drained(&broker, &queue, "after the reconnects");
+    let Tally { lost, duplicated } = tally(&count_lines(&[&file], &ids));
     println!(
         "reconnect: {} ids, {CUTS} cuts, {lost} lost, {duplicated} duplicated",
         ids.len()
@@ -622,14 +627,7 @@ fn a_job_cancelled_before_it_is_published_is_not_worked_on() {
         .filter(|line| line.contains("job cancelled") && line.contains("before_start=true"))
         .count();
     assert_eq!(before_start, 2, "stderr:\n{}", done.stderr_text());
-    assert_eq!(
-        final_state(&broker, &queue),
-        QueueState {
-            ready: 0,
-            consumers: 0
-        },
-        "every job acked"
-    );
+    assert_drained(&broker, &queue, "every job acked");
     broker.delete(&queue);
     files.remove();
 }
@@ -655,14 +653,10 @@ fn a_job_cancelled_during_its_work_stops_early_and_is_acked() {
     broker.wait_for_state(&queue, "drained", |state| state.ready == 0);
     let done = stop(consumer, Stop::Term);
     assert_eq!(files.read(), (String::new(), "long-job\n".to_owned()));
-    assert_eq!(
-        final_state(&broker, &queue),
-        QueueState {
-            ready: 0,
-            consumers: 0
-        },
-        "acked, not requeued; stderr:\n{}",
-        done.stderr_text()
+    assert_drained(
+        &broker,
+        &queue,
+        &format!("acked, not requeued; stderr:\n{}", done.stderr_text()),
     );
     broker.delete(&queue);
     files.remove();
@@ -790,12 +784,7 @@ fn chaos_fleet_with_cancelled_jobs_and_sigterms_records_every_job_once() {
                     *consumer = Some(spawned);
                 }
             }
-            let within = if rng.up_to(EARLY_ONE_IN - 1) == 0 {
-                EARLY_MS
-            } else {
-                STOP_WITHIN_MS
-            };
-            std::thread::sleep(Duration::from_millis(rng.up_to(within)));
+            std::thread::sleep(stop_moment(&mut rng));
             let slot = rng.below(FLEET_CONSUMERS);
             let consumer = fleet[slot].take().expect("every slot runs a consumer");
             stderr.extend(stop(consumer, Stop::Term).stderr);
@@ -814,28 +803,15 @@ fn chaos_fleet_with_cancelled_jobs_and_sigterms_records_every_job_once() {
         canceller.join().expect("the canceller thread")
     });
 
-    assert_eq!(
-        final_state(&broker, &queue),
-        QueueState {
-            ready: 0,
-            consumers: 0
-        },
-        "queue {queue} must end empty, nothing unacked"
-    );
-    let (processed, cancelled) = fleet_records(&files);
-    let mut seen: HashMap<&str, usize> = ids.iter().map(|id| (id.as_str(), 0)).collect();
-    for id in processed.iter().chain(&cancelled) {
-        match seen.get_mut(id.as_str()) {
-            Some(count) => *count += 1,
-            None => panic!("a record that is no job id: {id:?}"),
-        }
-    }
-    let lost: Vec<_> = seen
+    assert_drained(&broker, &queue, "after the fleet");
+    let paths: Vec<&Path> = files
         .iter()
-        .filter(|(_, n)| **n == 0)
-        .map(|(id, _)| id)
+        .flat_map(|file| [file.processed.as_path(), file.cancelled.as_path()])
         .collect();
-    let duplicated: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    let counts = count_lines(&paths, &ids);
+    let lost: Vec<_> = counts.iter().filter(|(_, n)| **n == 0).collect();
+    let duplicated: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    let (processed, cancelled) = fleet_records(&files);
     let not_cancelled: Vec<_> = cancelled
         .iter()
         .filter(|id| !early.contains(id) && !late.contains(id))
