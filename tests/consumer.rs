@@ -19,7 +19,9 @@
 //! * Any body (newline, empty, not UTF-8, backslash) is one record on one line of the file.
 //! * A SIGTERM while connecting or declaring stops before `basic.consume`: nothing delivered.
 //! * `--cancel-redis`: jobs cancelled before they are published are never worked on, one
-//!   cancelled during its work stops early; both land in `--cancelled` and are acked.
+//!   cancelled during its work stops early; both land in `--cancelled` and are acked. A job
+//!   that arrives while Redis is down waits (retried, logged), and a SIGTERM then hands it back
+//!   unacked, nothing written.
 //! * A queue that does not exist is declared.
 //! * Losing the broker mid-run (every connection through a proxy cut, twice) makes the consumer
 //!   reconnect and go on: nothing lost, and at most the deliveries it held unacked at each cut
@@ -658,6 +660,37 @@ fn a_job_cancelled_during_its_work_stops_early_and_is_acked() {
         &queue,
         &format!("acked, not requeued; stderr:\n{}", done.stderr_text()),
     );
+    broker.delete(&queue);
+    files.remove();
+}
+
+#[test]
+fn a_job_that_cannot_be_watched_waits_and_goes_back_on_a_stop() {
+    let mut redis = Redis::start();
+    let broker = Broker::connect();
+    let queue = broker.fresh_queue("redis-down");
+    let files = Files::new("redis-down");
+    let mut consumer = Running::spawn(&cancel_args(broker.url(), &queue, &files, "0", &redis));
+    consumer.wait_stderr("consuming");
+    redis.stop_server();
+    broker.publish(&queue, &["unwatched"]);
+    consumer.wait_stderr("cannot watch the job's remote token");
+    let done = stop(consumer, Stop::Term);
+    let stderr = done.stderr_text();
+    assert!(!stderr.contains("lost the broker"), "stderr:\n{stderr}");
+    assert!(
+        !stderr.contains("processing"),
+        "it started; stderr:\n{stderr}"
+    );
+    assert_eq!(
+        files.read(),
+        (String::new(), String::new()),
+        "nothing written"
+    );
+    // Not acked: the broker has it back, for a consumer that can watch it.
+    let taken = broker.take_all(&queue);
+    assert_eq!(taken.len(), 1, "stderr:\n{stderr}");
+    assert_eq!(taken[0].body, b"unwatched");
     broker.delete(&queue);
     files.remove();
 }

@@ -163,8 +163,9 @@ async fn session(
         match process(&delivery?, args.work, out, token).await? {
             Some(Outcome::Processed) => tally.processed += 1,
             Some(Outcome::Cancelled) => tally.cancelled += 1,
-            // Stopped before the job could start: it goes back with the prefetched ones.
-            None => break,
+            // The stop came before the job could start (nothing written, not acked): the stream
+            // ends at its next poll, and the job goes back with the prefetched ones.
+            None => {}
         }
     }
     if !deliveries.is_cancelled() {

@@ -14,7 +14,9 @@ pub struct Redis {
     remote: RemoteTokens,
     // One worker, so the client's connections are served while the test thread blocks.
     runtime: tokio::runtime::Runtime,
-    server: server::RedisServer,
+    /// `None` once [`Redis::stop_server`] has killed it.
+    server: Option<server::RedisServer>,
+    url: String,
 }
 
 impl Redis {
@@ -33,13 +35,19 @@ impl Redis {
         Self {
             remote,
             runtime,
-            server,
+            url: server.url(),
+            server: Some(server),
         }
     }
 
     /// For `--cancel-redis`.
     pub fn url(&self) -> String {
-        self.server.url()
+        self.url.clone()
+    }
+
+    /// Kills the redis-server: from now on nobody can watch or cancel a job.
+    pub fn stop_server(&mut self) {
+        self.server = None;
     }
 
     /// Cancels job `id` everywhere (`RemoteTokens::trigger`).
