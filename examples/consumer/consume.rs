@@ -117,7 +117,7 @@ impl fmt::Display for SessionError {
             Self::Broker(error) => write!(f, "{error}"),
             Self::ConsumerCancelled => f.write_str("the broker cancelled the consumer"),
             Self::AckNotSent => f.write_str("the channel closed before the ack was sent"),
-            Self::Output(error) => write!(f, "cannot write the processed file: {error}"),
+            Self::Output(error) => write!(f, "cannot write an output file: {error}"),
         }
     }
 }

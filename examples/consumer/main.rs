@@ -14,7 +14,8 @@
 //!     the consumer is cancelled, channel and connection are closed (the broker requeues the
 //!     prefetched messages), status 0. A signal while still connecting or declaring stops before
 //!     `basic.consume`, so nothing is delivered. A second signal exits at once (130/143).
-//! cargo run --example consumer -- ... --cancel-redis redis://127.0.0.1:6379 --cancelled cancelled.txt
+//! cargo run --example consumer -- ... \
+//!         --cancel-redis redis://127.0.0.1:6379 --cancelled cancelled.txt
 //!     the same, and each body is a job id watched in that Redis (cancel-token-redis) before and
 //!     during its work: a job cancelled by id stops early, and its record goes to cancelled.txt
 //!     instead, fsynced, then the ack ([`cancel`]).
@@ -22,8 +23,8 @@
 //!
 //! Exit status: 0 after a graceful stop, 2 for a bad command line (one line on stderr, checked
 //! before anything else happens, the output files and the Redis of `--cancel-redis` included),
-//! 1 if an output file cannot be written while running. An unreachable broker is not an error: it is retried with backoff, and
-//! a signal during the retries exits 0. Logs go to stderr.
+//! 1 if an output file cannot be written while running. An unreachable broker is not an error:
+//! it is retried with backoff, and a signal during the retries exits 0. Logs go to stderr.
 //!
 //! How the pieces fit: [`args`] reads the command line, `trigger_on_signals` (feature `signal`)
 //! turns the first signal into a triggered token, and both modes iterate a stream wrapped in the
