@@ -5,12 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1; then
-    apt-get update && apt-get install -y redis-server
-    # The package may start a system server on 6379: the tests do not use it.
-    service redis-server stop >/dev/null 2>&1 || true
-fi
-redis-server --version
+bash .ci/install-redis.sh
 
 # The root's clippy and doc steps cover the root package only.
 cargo clippy -p cancel-token-redis --all-targets --all-features -- -D warnings

@@ -2,7 +2,9 @@
 //! (no broker needed; the broker tests are in tests/consumer.rs).
 //!
 //! * Every bad command line exits 2 with exactly one line on stderr and nothing on stdout, and
-//!   never panics; an unwritable output file is caught before any connection attempt.
+//!   never panics; an unwritable output file is caught before any connection attempt. So are
+//!   bad `--cancel-redis`/`--cancelled` flags, a Redis that refuses, and `--cancelled` naming
+//!   the `--processed` file.
 //! * The default mode (the article's ticker) prints ticks and, on SIGINT or SIGTERM, logs the
 //!   signal, prints `Done` and exits 0.
 //! * An unreachable broker is retried (logged each time), and a signal during the retries is a
@@ -60,6 +62,75 @@ fn bad_command_lines_exit_2_with_one_line() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("processed.txt");
     let file = file.to_str().expect("UTF-8 temp path");
+    let cancelled = dir.join("cancelled.txt");
+    let cancelled = cancelled.to_str().expect("UTF-8 temp path");
+    // The same file as `file`, spelled differently.
+    let file_again = format!("{}/./processed.txt", dir.display());
+    // A loopback port where no Redis listens.
+    let no_redis = refused_url()
+        .replace("amqp://guest:guest@", "redis://")
+        .replace("/%2f", "");
+    let consume = ["--amqp", url.as_str(), "--queue", "q", "--processed", file];
+    let with = |extra: &[&str]| -> Vec<String> {
+        consume
+            .iter()
+            .chain(extra)
+            .map(|arg| arg.to_string())
+            .collect()
+    };
+    let cancel_cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            with(&["--cancelled", "c.txt"]),
+            "--cancelled needs --cancel-redis",
+        ),
+        (
+            with(&["--cancel-redis", "redis://127.0.0.1/"]),
+            "--cancel-redis needs --cancelled",
+        ),
+        (
+            with(&["--cancel-redis", "not a url", "--cancelled", cancelled]),
+            "--cancel-redis",
+        ),
+        (
+            with(&["--cancel-redis", &no_redis, "--cancelled", cancelled]),
+            "--cancel-redis",
+        ),
+        (
+            with(&["--cancel-redis", "redis://127.0.0.1/", "--cancelled", ""]),
+            "--cancelled",
+        ),
+        (
+            with(&[
+                "--cancel-redis",
+                "redis://127.0.0.1/",
+                "--cancelled",
+                &file_again,
+            ]),
+            "the same file as --processed",
+        ),
+        // Unwritable: checked before Redis is asked.
+        (
+            with(&[
+                "--cancel-redis",
+                &no_redis,
+                "--cancelled",
+                &format!("{}/no/such/dir", dir.display()),
+            ]),
+            "--cancelled",
+        ),
+        (
+            vec!["--cancel-redis".into(), "redis://127.0.0.1/".into()],
+            "--cancel-redis needs --amqp",
+        ),
+        (
+            vec!["--cancelled".into(), "c.txt".into()],
+            "--cancelled needs --amqp",
+        ),
+    ];
+    for (args, mentions) in &cancel_cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_usage_error(&args, mentions);
+    }
     let cases: &[(&[&str], &str)] = &[
         (&["--frobnicate"], "unknown flag --frobnicate"),
         (&["-x"], "unknown flag -x"),

@@ -1,4 +1,4 @@
-//! The command line, parsed by hand: two modes and four flags do not need a parser crate.
+//! The command line, parsed by hand: two modes and six flags do not need a parser crate.
 //!
 //! Every mistake is a [`UsageError`], one line that `main` prints before exiting with status 2;
 //! nothing here panics on any input, non-UTF-8 included.
@@ -13,7 +13,10 @@ use lapin::uri::{AMQPScheme, AMQPUri};
 pub const USAGE: &str = "\
 usage: consumer                       print the time every second until Ctrl-C
        consumer --amqp URL --queue NAME --processed FILE [--work-ms N]
-                                      consume NAME from RabbitMQ, appending each message to FILE";
+                [--cancel-redis URL --cancelled FILE2]
+                                      consume NAME from RabbitMQ, appending each message to FILE;
+                                      with --cancel-redis, a job whose id (its body) is cancelled
+                                      in that Redis stops early and goes to FILE2 instead";
 
 /// What to run.
 #[derive(Debug)]
@@ -32,6 +35,16 @@ pub struct ConsumeArgs {
     pub processed: PathBuf,
     /// Simulated work per message.
     pub work: Duration,
+    /// `--cancel-redis URL --cancelled FILE`: both or neither.
+    pub cancel: Option<CancelArgs>,
+}
+
+/// Jobs cancelled by id through Redis (`--cancel-redis`), recorded in `--cancelled`.
+#[derive(Debug)]
+pub struct CancelArgs {
+    /// Checked by connecting, before anything else runs (`main`).
+    pub redis_url: String,
+    pub cancelled: PathBuf,
 }
 
 /// A bad command line, as one line of text.
@@ -54,6 +67,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
     let mut queue = None;
     let mut processed = None;
     let mut work_ms = None;
+    let mut cancel_redis = None;
+    let mut cancelled = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let arg = arg
@@ -73,6 +88,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             "--queue" => &mut queue,
             "--processed" => &mut processed,
             "--work-ms" => &mut work_ms,
+            "--cancel-redis" => &mut cancel_redis,
+            "--cancelled" => &mut cancelled,
             other if other.starts_with('-') => {
                 return Err(usage_error(format!("unknown flag {other}")));
             }
@@ -99,6 +116,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             ("--queue", &queue),
             ("--processed", &processed),
             ("--work-ms", &work_ms),
+            ("--cancel-redis", &cancel_redis),
+            ("--cancelled", &cancelled),
         ]
         .into_iter()
         .find(|(_, value)| value.is_some())
@@ -126,11 +145,26 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             ))
         })?,
     };
+    let cancel = match (cancel_redis, cancelled) {
+        (None, None) => None,
+        (Some(_), None) => return Err(usage_error("--cancel-redis needs --cancelled FILE")),
+        (None, Some(_)) => return Err(usage_error("--cancelled needs --cancel-redis URL")),
+        (Some(redis_url), Some(cancelled)) => {
+            if cancelled.is_empty() {
+                return Err(usage_error("--cancelled: the file name is empty"));
+            }
+            Some(CancelArgs {
+                redis_url,
+                cancelled: cancelled.into(),
+            })
+        }
+    };
     Ok(Command::Consume(Box::new(ConsumeArgs {
         uri,
         queue,
         processed: processed.into(),
         work,
+        cancel,
     })))
 }
 

@@ -7,17 +7,24 @@
 //!     Ctrl-C: `Received signal SIGINT`, the current tick ends, `Done`, status 0.
 //! cargo run --example consumer -- --amqp amqp://guest:guest@127.0.0.1:5672/%2f \
 //!         --queue jobs --processed processed.txt [--work-ms 5]
-//!     consumes `jobs` with manual acks; for each message: N ms of simulated work, the body and a
-//!     newline appended to the file and fsynced, then the ack.
+//!     consumes `jobs` with manual acks; for each message: N ms of simulated work, the body's
+//!     record (one line whatever the body: [`record`]) appended to the file and fsynced, then
+//!     the ack.
 //!     First SIGINT/SIGTERM: no new message is taken, the one in hand is finished and acked,
 //!     the consumer is cancelled, channel and connection are closed (the broker requeues the
-//!     prefetched messages), status 0. A second signal exits at once (130/143).
+//!     prefetched messages), status 0. A signal while still connecting or declaring stops before
+//!     `basic.consume`, so nothing is delivered. A second signal exits at once (130/143).
+//! cargo run --example consumer -- ... \
+//!         --cancel-redis redis://127.0.0.1:6379 --cancelled cancelled.txt
+//!     the same, and each body is a job id watched in that Redis (cancel-token-redis) before and
+//!     during its work: a job cancelled by id stops early, and its record goes to cancelled.txt
+//!     instead, fsynced, then the ack ([`cancel`]).
 //! ```
 //!
 //! Exit status: 0 after a graceful stop, 2 for a bad command line (one line on stderr, checked
-//! before anything else happens, the output file included), 1 if the output file cannot be
-//! written while running. An unreachable broker is not an error: it is retried with backoff, and
-//! a signal during the retries exits 0. Logs go to stderr.
+//! before anything else happens, the output files and the Redis of `--cancel-redis` included),
+//! 1 if an output file cannot be written while running. An unreachable broker is not an error:
+//! it is retried with backoff, and a signal during the retries exits 0. Logs go to stderr.
 //!
 //! How the pieces fit: [`args`] reads the command line, `trigger_on_signals` (feature `signal`)
 //! turns the first signal into a triggered token, and both modes iterate a stream wrapped in the
@@ -28,11 +35,15 @@
 #[cfg(unix)]
 mod args;
 #[cfg(unix)]
+mod cancel;
+#[cfg(unix)]
 mod connect;
 #[cfg(unix)]
 mod consume;
 #[cfg(unix)]
-mod processed;
+mod output;
+#[cfg(unix)]
+mod record;
 #[cfg(unix)]
 mod ticker;
 
@@ -47,7 +58,6 @@ const READY: &str = "stop with SIGINT (Ctrl-C) or SIGTERM; a second signal exits
 #[cfg(unix)]
 fn main() -> ExitCode {
     use args::Command;
-    use processed::ProcessedFile;
 
     let command = match args::parse(std::env::args_os().skip(1)) {
         Ok(command) => command,
@@ -58,28 +68,86 @@ fn main() -> ExitCode {
             println!("{}", args::USAGE);
             ExitCode::SUCCESS
         }
-        Command::Ticker => run(|token| async move {
-            ticker::run(&token).await;
-            Ok(())
-        }),
-        Command::Consume(args) => {
-            let out = match ProcessedFile::open(&args.processed) {
-                Ok(out) => out,
+        Command::Ticker => match runtime() {
+            Ok(runtime) => run(runtime, |token| async move {
+                ticker::run(&token).await;
+                Ok(())
+            }),
+            Err(code) => code,
+        },
+        Command::Consume(args) => consume_mode(*args),
+    }
+}
+
+/// Everything the command line names is checked before the signal handlers and the log start,
+/// so that a mistake is one line on stderr and status 2: the output files open for appending,
+/// and, with `--cancel-redis`, Redis answers (within `RemoteTokens::connect`'s 5 s bound).
+#[cfg(unix)]
+fn consume_mode(args: args::ConsumeArgs) -> ExitCode {
+    use cancel::JobCancel;
+    use cancel_token_redis::RemoteTokens;
+    use consume::Outputs;
+    use output::OutputFile;
+
+    let open = |flag: &str, path: &std::path::Path| {
+        OutputFile::open(path)
+            .map_err(|error| usage_error(format!("{flag} {}: {error}", path.display())))
+    };
+    let processed = match open("--processed", &args.processed) {
+        Ok(file) => file,
+        Err(code) => return code,
+    };
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let cancel = match &args.cancel {
+        None => None,
+        Some(cancel) => {
+            let cancelled = match open("--cancelled", &cancel.cancelled) {
+                Ok(file) => file,
+                Err(code) => return code,
+            };
+            match cancelled.is_same_file(&processed) {
+                Ok(false) => {}
+                Ok(true) => return usage_error("--cancelled: the same file as --processed"),
+                Err(error) => return usage_error(format!("--cancelled: {error}")),
+            }
+            let remote = match runtime.block_on(RemoteTokens::connect(&cancel.redis_url)) {
+                Ok(remote) => remote,
                 Err(error) => {
-                    return usage_error(format!(
-                        "--processed {}: {error}",
-                        args.processed.display()
-                    ));
+                    return usage_error(format!("--cancel-redis {}: {error}", cancel.redis_url));
                 }
             };
-            run(|token| async move {
-                tracing::info!(file = %out.path().display(), "appending processed messages");
-                let processed = consume::run(&args, &out, &token).await?;
-                tracing::info!(processed, "processed messages in this run");
-                Ok(())
-            })
+            Some(JobCancel::new(remote, cancelled))
         }
-    }
+    };
+    let out = Outputs { processed, cancel };
+    run(runtime, |token| async move {
+        tracing::info!(file = %out.processed.path().display(), "appending processed messages");
+        if let Some(cancel) = &out.cancel {
+            tracing::info!(file = %cancel.cancelled().path().display(), "appending cancelled jobs");
+        }
+        let tally = consume::run(&args, &out, &token).await?;
+        tracing::info!(
+            processed = tally.processed,
+            cancelled = tally.cancelled,
+            "jobs done in this run"
+        );
+        Ok(())
+    })
+}
+
+/// The single-threaded runtime everything async runs on.
+#[cfg(unix)]
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("consumer: cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        })
 }
 
 #[cfg(unix)]
@@ -106,10 +174,10 @@ fn init_logging() {
         .init();
 }
 
-/// Logging, the token, the signal handlers and a runtime around one mode; prints `Done` after
+/// Logging, the token and the signal handlers around one mode, on `runtime`; prints `Done` after
 /// a graceful stop.
 #[cfg(unix)]
-fn run<F, Fut>(mode: F) -> ExitCode
+fn run<F, Fut>(runtime: tokio::runtime::Runtime, mode: F) -> ExitCode
 where
     F: FnOnce(cancel_token::CancelToken) -> Fut,
     Fut: Future<Output = std::io::Result<()>>,
@@ -127,16 +195,6 @@ where
         }
     };
     tracing::info!("{READY}");
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            tracing::error!(%error, "cannot start the async runtime");
-            return ExitCode::FAILURE;
-        }
-    };
     match runtime.block_on(mode(token)) {
         Ok(()) => {
             println!("Done");

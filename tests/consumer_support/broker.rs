@@ -10,7 +10,8 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lapin::options::{
-    BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
+    BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions,
+    QueueDeleteOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Confirmation, Connection, ConnectionProperties};
@@ -32,6 +33,13 @@ pub fn url() -> String {
 pub struct QueueState {
     pub ready: u32,
     pub consumers: u32,
+}
+
+/// A message taken off a queue by [`Broker::take_all`].
+#[derive(Debug)]
+pub struct Taken {
+    pub body: Vec<u8>,
+    pub redelivered: bool,
 }
 
 pub struct Broker {
@@ -109,7 +117,7 @@ impl Broker {
 
     /// Publishes `bodies` to `queue` (default exchange), persistent, and waits until the broker
     /// has confirmed every one.
-    pub fn publish(&self, queue: &str, bodies: &[String]) {
+    pub fn publish<B: AsRef<[u8]>>(&self, queue: &str, bodies: &[B]) {
         self.run(async {
             let channel = self.connection.create_channel().await?;
             channel
@@ -123,7 +131,7 @@ impl Broker {
                         "".into(),
                         queue.into(),
                         BasicPublishOptions::default(),
-                        body.as_bytes(),
+                        body.as_ref(),
                         properties,
                     )
                     .await?;
@@ -159,6 +167,25 @@ impl Broker {
             })
         })
         .unwrap_or_else(|error| panic!("inspecting queue {queue}: {error}"))
+    }
+
+    /// Takes every ready message off `queue` (`basic.get`, acked at once), in queue order, with
+    /// whether the broker had delivered it to someone before (`redelivered`).
+    pub fn take_all(&self, queue: &str) -> Vec<Taken> {
+        self.run(async {
+            let channel = self.connection.create_channel().await?;
+            let mut taken = Vec::new();
+            let no_ack = BasicGetOptions { no_ack: true };
+            while let Some(message) = channel.basic_get(queue.into(), no_ack).await? {
+                taken.push(Taken {
+                    body: message.delivery.data,
+                    redelivered: message.delivery.redelivered,
+                });
+            }
+            channel.close(200, "taken".into()).await?;
+            Ok::<_, lapin::Error>(taken)
+        })
+        .unwrap_or_else(|error| panic!("taking the messages of {queue}: {error}"))
     }
 
     /// Polls [`Broker::state`] until `done` holds (hang guard: panics after [`HANG_GUARD`]).

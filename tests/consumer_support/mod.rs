@@ -22,6 +22,8 @@
 pub mod broker;
 #[cfg(feature = "broker-tests")]
 pub mod proxy;
+#[cfg(feature = "broker-tests")]
+pub mod redis;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

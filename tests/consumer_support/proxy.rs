@@ -1,12 +1,14 @@
 //! A TCP forwarder between the consumer and the broker, which the test can cut: every connection
 //! open through it is shut down at once, as a network failure or a broker restart would end it,
-//! while the broker and the test's own connection to it stay up.
+//! while the broker and the test's own connection to it stay up. It can also be slow: with a
+//! latency, whatever the consumer sends is held that long before it is passed on.
 
-use std::io;
+use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
+use std::time::Duration;
 
 pub struct Proxy {
     /// `host:port` the proxy listens on (127.0.0.1, a free port).
@@ -19,6 +21,13 @@ pub struct Proxy {
 impl Proxy {
     /// Forwards every connection made to the proxy to the host and port of `broker_url`.
     pub fn start(broker_url: &str) -> Self {
+        Self::with_latency(broker_url, Duration::ZERO)
+    }
+
+    /// As [`Proxy::start`], holding every chunk the client sends for `latency` before passing it
+    /// on (the broker's answers are not held): each request of the client takes at least
+    /// `latency` to reach the broker.
+    pub fn with_latency(broker_url: &str, latency: Duration) -> Self {
         let (_, upstream, _) = split_authority(broker_url);
         let upstream = match upstream.contains(':') {
             true => upstream.to_owned(),
@@ -42,8 +51,8 @@ impl Proxy {
                 let Ok(server) = TcpStream::connect(&upstream) else {
                     continue;
                 };
-                forward(&client, &server);
-                forward(&server, &client);
+                forward(&client, &server, latency);
+                forward(&server, &client, Duration::ZERO);
                 lock(&open_for_accept).extend([client, server]);
             }
         });
@@ -81,14 +90,21 @@ impl Drop for Proxy {
     }
 }
 
-/// Copies what `from` receives to `to` on a thread of its own, and passes the end of the stream
-/// on.
-fn forward(from: &TcpStream, to: &TcpStream) {
+/// Copies what `from` receives to `to` on a thread of its own, each chunk `latency` late, and
+/// passes the end of the stream on.
+fn forward(from: &TcpStream, to: &TcpStream, latency: Duration) {
     let (Ok(mut from), Ok(mut to)) = (from.try_clone(), to.try_clone()) else {
         return;
     };
     thread::spawn(move || {
-        let _ = io::copy(&mut from, &mut to);
+        let mut chunk = [0; 16 * 1024];
+        // An error on either side is the end of the connection, like EOF.
+        while let Ok(read @ 1..) = from.read(&mut chunk) {
+            thread::sleep(latency);
+            if to.write_all(&chunk[..read]).is_err() {
+                break;
+            }
+        }
         let _ = to.shutdown(Shutdown::Write);
     });
 }
