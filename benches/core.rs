@@ -277,30 +277,33 @@ fn child_create_drop(c: &mut Criterion) {
 const SIBLINGS: usize = 100_000;
 
 /// Two threads making and dropping children of one root at once, per pair of children (see
-/// `support::two_threads_at_once`), beside the same loop on one thread. The throughput of two
-/// threads over one is `2 * one_thread / (two threads)`: `benches/ratios.py` prints it.
+/// `support::Pair::run`), beside the same loop on one thread. The throughput of two threads over
+/// one is `2 * one_thread / (two threads)`: `benches/ratios.py` prints it.
 /// `floor_separate_roots` gives each thread a root of its own: what the two threads reach when
 /// they share nothing, the ceiling of any sharding of one parent.
 fn children_two_threads(c: &mut Criterion) {
     let mut group = c.benchmark_group("children_two_threads");
+    let pair = support::Pair::new();
     let ours = CancelToken::new("root");
     let tokio = CancellationToken::new();
-    let ours_loop = |n: u64| {
+    let ours_loop: support::Job = Arc::new(move |n| {
         for _ in 0..n {
             drop(black_box(ours.child("c")));
         }
-    };
-    let tokio_loop = |n: u64| {
+    });
+    let tokio_loop: support::Job = Arc::new(move |n| {
         for _ in 0..n {
             drop(black_box(tokio.child_token()));
         }
-    };
-    group.bench_function("ours", |b| {
-        b.iter_custom(|n| support::two_threads_at_once(n, ours_loop))
     });
-    group.bench_function("tokio", |b| {
-        b.iter_custom(|n| support::two_threads_at_once(n, tokio_loop))
+    let separate_roots: support::Job = Arc::new(|n| {
+        let own = CancelToken::new("own root");
+        for _ in 0..n {
+            drop(black_box(own.child("c")));
+        }
     });
+    group.bench_function("ours", |b| b.iter_custom(|n| pair.run(n, &ours_loop)));
+    group.bench_function("tokio", |b| b.iter_custom(|n| pair.run(n, &tokio_loop)));
     group.bench_function("ours_one_thread", |b| {
         b.iter_custom(|n| timed(|| ours_loop(n)))
     });
@@ -308,14 +311,7 @@ fn children_two_threads(c: &mut Criterion) {
         b.iter_custom(|n| timed(|| tokio_loop(n)))
     });
     group.bench_function("floor_separate_roots", |b| {
-        b.iter_custom(|n| {
-            support::two_threads_at_once(n, |n| {
-                let own = CancelToken::new("own root");
-                for _ in 0..n {
-                    drop(black_box(own.child("c")));
-                }
-            })
-        })
+        b.iter_custom(|n| pair.run(n, &separate_roots))
     });
     group.finish();
 }

@@ -106,15 +106,6 @@ fn timeout_with_many_pending(c: &mut Criterion) {
     drop(pending);
 }
 
-/// Two threads doing `per_thread` create+drops each, at once: the wall time of the pair.
-fn two_threads_ours(root: &CancelToken, per_thread: u64) -> std::time::Duration {
-    support::two_threads_at_once(per_thread, |n| {
-        for _ in 0..n {
-            drop(black_box(root.with_timeout(FAR)));
-        }
-    })
-}
-
 fn two_threads_tokio(runtime: &tokio::runtime::Runtime, per_thread: u64) -> std::time::Duration {
     runtime.block_on(async {
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
@@ -148,7 +139,14 @@ fn timeout_two_threads(c: &mut Criterion) {
         .build()
         .unwrap();
     let mut group = c.benchmark_group("timeout_two_threads");
-    group.bench_function("ours", |b| b.iter_custom(|n| two_threads_ours(&root, n)));
+    // Two threads making and dropping timeout tokens, per pair (see `support::Pair::run`).
+    let pair = support::Pair::new();
+    let ours: support::Job = std::sync::Arc::new(move |n| {
+        for _ in 0..n {
+            drop(black_box(root.with_timeout(FAR)));
+        }
+    });
+    group.bench_function("ours", |b| b.iter_custom(|n| pair.run(n, &ours)));
     group.bench_function("tokio_armed", |b| {
         b.iter_custom(|n| two_threads_tokio(&runtime, n))
     });

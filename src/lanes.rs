@@ -73,12 +73,11 @@ fn slots() -> &'static [Slot] {
     &SLOTS
 }
 
-/// Eight slots per shard of the timer: a slot costs a lock and an empty `Vec`, and threads are
-/// numbered round-robin, so with more slots than cores two threads running at once rarely share
-/// one, even where threads come and go.
+/// One slot per shard (`shards`): a slot costs a lock and an empty `Vec`.
 fn new_slots() -> Box<[Slot]> {
-    let slots = if cfg!(loom) { 2 } else { shard_count() * 8 };
-    (0..slots).map(|_| Slot(Mutex::new(Vec::new()))).collect()
+    (0..shard_count())
+        .map(|_| Slot(Mutex::new(Vec::new())))
+        .collect()
 }
 
 /// This thread's lane of `parent`, made on first use; `None` when there is none to use (the

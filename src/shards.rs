@@ -4,13 +4,16 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-/// The number of shards: enough for every core to have its own, a power of two to pick by mask.
+/// The number of shards: four per core (at most 64), a power of two to pick by mask. Threads are
+/// numbered round-robin as they first use one, and threads come and go (a pool replaces its
+/// workers): with more shards than cores, two threads running at once rarely share one.
 pub(crate) fn shard_count() -> usize {
     #[cfg(loom)]
     return 2;
     #[cfg(not(loom))]
     std::thread::available_parallelism()
         .map_or(1, usize::from)
+        .saturating_mul(4)
         .next_power_of_two()
         .min(64)
 }
