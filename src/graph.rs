@@ -44,7 +44,8 @@
 //!    with `Acquire` then finds parent `i` triggered. The cause chain walked by
 //!    [`Inner::cause`] always ends at a token triggered directly, and never changes.
 //! 5. **(I5)** *Lock order:* a thread holds at most one node lock at a time, and never holds a node
-//!    lock together with the timer's lock. Deadlock needs two locks held at once, so there is none.
+//!    lock together with the timer's lock. The one lock ever held with a node lock is a lanes
+//!    table's, taken first (`lanes` L2). So no two threads wait on each other: there is no deadlock.
 //!    No foreign code runs under a node lock except `Waker::clone`: wakers are woken and dropped,
 //!    and `Arc`s of other tokens released (which may run their `Drop`), after unlocking.
 //! 6. **(I6)** `SETTLED` on a token means every token derived from it reads triggered. It is set
