@@ -2,16 +2,20 @@
 //! port of 127.0.0.1). `cargo test -p cancel-token-redis --features redis-tests`.
 
 mod support;
+// The consumer's TCP proxy, which can cut every connection through it.
+#[path = "../../tests/consumer_support/proxy.rs"]
+mod proxy;
 
 use std::net::TcpListener;
 use std::time::Duration;
 
 use cancel_token::{CancelToken, Reason, WeakCancelToken};
 use cancel_token_redis::{Error, RemoteReason, RemoteTokens};
+use proxy::Proxy;
 use support::{RedisServer, free_port};
 
 /// Liveness bound for anything awaited here (not a timing assertion: only "it did return").
-const BOUND: Duration = Duration::from_secs(20);
+const BOUND: Duration = Duration::from_secs(30);
 
 async fn within<T>(work: impl Future<Output = T>) -> T {
     tokio::time::timeout(BOUND, work)
@@ -241,4 +245,146 @@ async fn unreachable_server_is_an_error_within_the_bound() {
     let error = connect_error(silent.local_addr().unwrap().port()).await;
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
     drop(silent);
+}
+
+/// A worker with a short time bound (1 s) and sweep interval (50 ms), so that outages and
+/// sweeps show up quickly; connected to `url`.
+async fn worker(url: &str) -> RemoteTokens {
+    let connect = RemoteTokens::builder()
+        .timeout(Duration::from_secs(1))
+        .sweep_interval(Duration::from_millis(50))
+        .connect(url);
+    within(connect).await.unwrap()
+}
+
+/// What a call made while Redis cannot be reached returns: a typed error (within the bound).
+fn assert_unreachable<T: std::fmt::Debug>(result: Result<T, Error>) {
+    let error = result.unwrap_err();
+    assert!(
+        matches!(error, Error::Redis { .. } | Error::Timeout { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survives_a_network_cut() {
+    let server = RedisServer::start();
+    let proxy = Proxy::start(&server.url());
+    let worker = worker(&proxy.url(&server.url())).await;
+    let operator = within(RemoteTokens::connect(&server.url())).await.unwrap();
+    let during = within(worker.token("during")).await.unwrap();
+    let after = within(worker.token("after")).await.unwrap();
+
+    assert_eq!(
+        proxy.cut_off(),
+        2,
+        "the worker's two connections go through the proxy"
+    );
+    // Cut off: typed errors within the bound, neither a hang nor a panic.
+    assert_unreachable(within(worker.trigger("other", "lost")).await);
+    assert_unreachable(within(worker.token("other")).await);
+    // Triggered where the worker cannot hear it: its message reaches nobody.
+    within(operator.trigger("during", "while cut off"))
+        .await
+        .unwrap();
+    assert!(!during.triggered());
+
+    proxy.reopen();
+    // R1, R7: the new subscription re-reads every watched key.
+    assert_eq!(reason_once_triggered(&during).await, "while cut off");
+    // ... after subscribing them all again: a trigger made now reaches `after` by its message,
+    // and the worker's own commands work again.
+    within(worker.trigger("after", "after the cut"))
+        .await
+        .unwrap();
+    assert_eq!(reason_once_triggered(&after).await, "after the cut");
+    let born = within(worker.token("during")).await.unwrap();
+    assert_eq!(born.reason().unwrap().to_string(), "while cut off");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survives_a_redis_restart() {
+    let mut server = RedisServer::start();
+    let worker = worker(&server.url()).await;
+    let operator = within(RemoteTokens::connect(&server.url())).await.unwrap();
+    let during = within(worker.token("during")).await.unwrap();
+    let after = within(worker.token("after")).await.unwrap();
+
+    server.stop();
+    assert_unreachable(within(worker.trigger("other", "lost")).await);
+    assert_unreachable(within(operator.trigger("during", "lost")).await);
+    server.start_again();
+    // The restarted server knows nothing (no persistence). Triggered at once: whether the
+    // worker is back yet or not, it sees it, by the re-read of a new subscription or by the
+    // message (R1, R7).
+    within(operator.trigger("during", "while it restarted"))
+        .await
+        .unwrap();
+    assert_eq!(reason_once_triggered(&during).await, "while it restarted");
+    within(operator.trigger("after", "after the restart"))
+        .await
+        .unwrap();
+    assert_eq!(reason_once_triggered(&after).await, "after the restart");
+}
+
+/// How many clients are subscribed to `channel` (`PUBSUB NUMSUB`).
+async fn subscribers(raw: &mut redis::aio::MultiplexedConnection, channel: &str) -> i64 {
+    let (_, count): (String, i64) = redis::cmd("PUBSUB")
+        .arg("NUMSUB")
+        .arg(channel)
+        .query_async(raw)
+        .await
+        .unwrap();
+    count
+}
+
+/// Waits until `channel` has `count` subscribers (within the liveness bound).
+async fn until_subscribers(raw: &mut redis::aio::MultiplexedConnection, channel: &str, count: i64) {
+    within(async {
+        while subscribers(raw, channel).await != count {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_ids_are_forgotten_and_unsubscribed() {
+    let server = RedisServer::start();
+    let worker = worker(&server.url()).await;
+    let mut raw = raw(&server).await;
+    let kept = within(worker.token("kept")).await.unwrap();
+    let dropped = within(worker.token("dropped")).await.unwrap();
+    let twice = [
+        within(worker.token("twice")).await.unwrap(),
+        within(worker.token("twice")).await.unwrap(),
+    ];
+    assert_eq!(subscribers(&mut raw, "cancel-token:dropped").await, 1);
+    assert_eq!(worker.watched_ids(), 3);
+
+    drop(dropped);
+    until_subscribers(&mut raw, "cancel-token:dropped", 0).await;
+    let [first, second] = twice;
+    drop(first);
+    // R5: one of its two tokens is alive: still watched, still subscribed.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(subscribers(&mut raw, "cancel-token:twice").await, 1);
+    drop(second);
+    until_subscribers(&mut raw, "cancel-token:twice", 0).await;
+
+    // The id still watched was never unsubscribed: its trigger arrives.
+    assert_eq!(worker.watched_ids(), 1);
+    assert_eq!(subscribers(&mut raw, "cancel-token:kept").await, 1);
+    within(worker.trigger("kept", "still heard")).await.unwrap();
+    assert_eq!(reason_once_triggered(&kept).await, "still heard");
+    // Triggered, it needs no watching any more, although the token lives.
+    until_subscribers(&mut raw, "cancel-token:kept", 0).await;
+    assert_eq!(worker.watched_ids(), 0);
+    assert!(kept.triggered());
+
+    // A dropped id watched again is subscribed again.
+    let again = within(worker.token("dropped")).await.unwrap();
+    assert_eq!(subscribers(&mut raw, "cancel-token:dropped").await, 1);
+    within(worker.trigger("dropped", "again")).await.unwrap();
+    assert_eq!(reason_once_triggered(&again).await, "again");
 }

@@ -1,0 +1,103 @@
+//! Local to remote: [`RemoteTokens::forward`] makes a local token's trigger reach a remote id.
+//!
+//! Invariant R8: a forwarding task holds the local token until it triggers, then sends the
+//! trigger (R4's `SET ... NX` and `PUBLISH`, idempotent) until Redis takes it, with the
+//! watcher's backoff between attempts; it stops early only when told ([`Forwarding::stop`]) or
+//! when the last `RemoteTokens` clone is dropped. It never blocks the watcher (a task of its own).
+
+use std::fmt;
+
+use cancel_token::CancelToken;
+use tokio::task::JoinHandle;
+
+use crate::backoff::Backoff;
+use crate::error::Error;
+use crate::remote::RemoteTokens;
+
+impl RemoteTokens {
+    /// Once `token` triggers, triggers `id` everywhere, as [`RemoteTokens::trigger`] would,
+    /// with the token's reason's `Display` as the reason text (for a token triggered by a
+    /// remote id, that id's text; for `trigger()` without a reason, `"triggered"`).
+    ///
+    /// ```no_run
+    /// use cancel_token::CancelToken;
+    /// use cancel_token_redis::RemoteTokens;
+    ///
+    /// # async fn run() -> Result<(), cancel_token_redis::Error> {
+    /// let remote = RemoteTokens::connect("redis://127.0.0.1:6379").await?;
+    /// let job = CancelToken::new("job 42");
+    /// let forwarding = remote.forward(&job, "42")?;
+    /// job.trigger_with(std::io::Error::other("out of disk"));
+    /// // Every process watching "42" sees "out of disk" (R8: retried until Redis takes it).
+    /// assert!(forwarding.landed().await);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// Runs on a task spawned on the runtime `connect` ran on (so it may be called from any
+    /// thread, in or out of that runtime), which holds a clone of `token` until it triggers
+    /// (R8). When Redis is unreachable at that moment, the task retries with capped exponential
+    /// backoff (100 ms doubling up to 5 s), logging each failure at `warn`, until the trigger
+    /// lands, [`Forwarding::stop`] is called, or the last clone of this `RemoteTokens` is
+    /// dropped. A token already triggered is forwarded at once. Dropping the returned
+    /// [`Forwarding`] does not stop it. Never blocks; errors: [`Error::EmptyId`].
+    pub fn forward(&self, token: &CancelToken, id: &str) -> Result<Forwarding, Error> {
+        let key = self.key(id)?;
+        let link = std::sync::Arc::clone(&self.shared.link);
+        let closed = self.shared.closed.clone();
+        let token = token.clone();
+        let task = self.shared.runtime.spawn(async move {
+            // R8: stops when the `RemoteTokens` is gone, whatever it waits for.
+            let work = async {
+                token.wait().await;
+                let reason = token.reason().map(|reason| reason.to_string());
+                let reason = reason.unwrap_or_default();
+                let mut backoff = Backoff::new();
+                loop {
+                    match link.trigger(&key, &reason).await {
+                        Ok(()) => return,
+                        Err(error) => {
+                            let delay = backoff.next_delay();
+                            tracing::warn!(key, %error, retry_in = ?delay, "forwarding a local trigger to Redis failed");
+                            tokio::time::sleep(delay).await;
+                        }
+                    }
+                }
+            };
+            closed.cancellable_wait(work).await.is_ok()
+        });
+        Ok(Forwarding { task })
+    }
+}
+
+/// A forwarding from [`RemoteTokens::forward`]: dropping it leaves the forwarding running.
+#[must_use = "dropping a Forwarding leaves it running; keep it to stop it or to wait for it"]
+pub struct Forwarding {
+    task: JoinHandle<bool>,
+}
+
+impl Forwarding {
+    /// Waits until the forwarding ends: `true` once Redis took the trigger, `false` when it was
+    /// stopped first ([`Forwarding::stop`], or the `RemoteTokens` dropped). Cancel safe.
+    pub async fn landed(self) -> bool {
+        self.task.await.unwrap_or(false)
+    }
+
+    /// Whether the forwarding has ended (landed or stopped). Never blocks.
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Stops the forwarding, if it has not landed yet, and releases its clone of the token.
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+impl fmt::Debug for Forwarding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Forwarding")
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
