@@ -388,3 +388,75 @@ async fn dropped_ids_are_forgotten_and_unsubscribed() {
     within(worker.trigger("dropped", "again")).await.unwrap();
     assert_eq!(reason_once_triggered(&again).await, "again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_trigger_is_forwarded_to_the_fleet() {
+    let fleet = fleet().await;
+    let (worker, operator) = (&fleet.worker, &fleet.operator);
+    let elsewhere = within(operator.token("job-f")).await.unwrap();
+
+    let local = CancelToken::new("job f, local");
+    let forwarding = worker.forward(&local, "job-f").unwrap();
+    assert!(!forwarding.is_finished());
+    local.trigger_with(std::io::Error::other("out of disk"));
+    assert!(within(forwarding.landed()).await);
+    // The local reason's Display is the remote reason, in the key and in the other process.
+    assert_eq!(reason_once_triggered(&elsewhere).await, "out of disk");
+    let later = within(operator.token("job-f")).await.unwrap();
+    assert_eq!(later.reason().unwrap().to_string(), "out of disk");
+
+    // A token triggered already is forwarded at once; a plain trigger() says "triggered".
+    let done = CancelToken::new("done");
+    done.trigger();
+    assert!(within(worker.forward(&done, "job-g").unwrap().landed()).await);
+    let job_g = within(operator.token("job-g")).await.unwrap();
+    assert_eq!(job_g.reason().unwrap().to_string(), "triggered");
+
+    assert!(matches!(worker.forward(&local, ""), Err(Error::EmptyId)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarding_retries_until_redis_takes_it() {
+    let server = RedisServer::start();
+    let proxy = Proxy::start(&server.url());
+    let worker = worker(&proxy.url(&server.url())).await;
+    let operator = within(RemoteTokens::connect(&server.url())).await.unwrap();
+    let elsewhere = within(operator.token("job-r")).await.unwrap();
+
+    let local = CancelToken::new("job r, local");
+    let forwarding = worker.forward(&local, "job-r").unwrap();
+    proxy.cut_off();
+    local.trigger_with(std::io::Error::other("cancelled while cut off"));
+    // It cannot land while cut off (R8: it retries, with backoff).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!forwarding.is_finished());
+    assert!(!elsewhere.triggered());
+
+    proxy.reopen();
+    assert!(within(forwarding.landed()).await);
+    assert_eq!(
+        reason_once_triggered(&elsewhere).await,
+        "cancelled while cut off"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarding_stops_when_told_or_when_remote_tokens_is_dropped() {
+    let fleet = fleet().await;
+    let local = CancelToken::new("never triggered");
+    let weak = WeakCancelToken::downgrade(&local);
+
+    let stopped = fleet.worker.forward(&local, "job-s").unwrap();
+    stopped.stop();
+    assert!(!within(stopped.landed()).await);
+
+    let orphaned = fleet.worker.forward(&local, "job-s").unwrap();
+    drop(fleet.worker);
+    assert!(!within(orphaned.landed()).await);
+    // Neither forwarding holds the token any more (R8).
+    drop(local);
+    assert!(weak.is_dropped());
+    // And nothing was sent.
+    let job_s = within(fleet.operator.token("job-s")).await.unwrap();
+    assert!(!job_s.triggered());
+}
