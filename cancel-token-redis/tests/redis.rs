@@ -441,21 +441,23 @@ async fn a_forwarding_retries_until_redis_takes_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forwarding_stops_when_told_or_when_remote_tokens_is_dropped() {
+async fn a_forwarding_ends_with_its_token_when_told_or_with_remote_tokens() {
     let fleet = fleet().await;
     let local = CancelToken::new("never triggered");
-    let weak = WeakCancelToken::downgrade(&local);
-
     let stopped = fleet.worker.forward(&local, "job-s").unwrap();
     stopped.stop();
     assert!(!within(stopped.landed()).await);
-
     let orphaned = fleet.worker.forward(&local, "job-s").unwrap();
     drop(fleet.worker);
     assert!(!within(orphaned.landed()).await);
-    // Neither forwarding holds the token any more (R8).
+
+    // R8: a pending forwarding does not keep its token alive; dropped untriggered, the token
+    // takes the forwarding with it.
+    let pending = fleet.operator.forward(&local, "job-s").unwrap();
+    let weak = WeakCancelToken::downgrade(&local);
     drop(local);
     assert!(weak.is_dropped());
+    assert!(!within(pending.landed()).await);
     // And nothing was sent.
     let job_s = within(fleet.operator.token("job-s")).await.unwrap();
     assert!(!job_s.triggered());
