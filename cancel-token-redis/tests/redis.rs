@@ -462,3 +462,36 @@ async fn a_forwarding_ends_with_its_token_when_told_or_with_remote_tokens() {
     let job_s = within(fleet.operator.token("job-s")).await.unwrap();
     assert!(!job_s.triggered());
 }
+
+/// `INFO stats`' count of connections the server accepted so far.
+async fn connections_received(raw: &mut redis::aio::MultiplexedConnection) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query_async(raw)
+        .await
+        .unwrap();
+    info.lines()
+        .find_map(|line| line.strip_prefix("total_connections_received:"))
+        .and_then(|count| count.trim().parse().ok())
+        .expect("total_connections_received in INFO stats")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_watcher_keeps_its_connections() {
+    let server = RedisServer::start();
+    let worker = worker(&server.url()).await;
+    let mut raw = raw(&server).await;
+    let token = within(worker.token("quiet")).await.unwrap();
+    let before = connections_received(&mut raw).await;
+    // Ten sweep intervals, each with its PING: none fails, nothing reconnects (R7).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(connections_received(&mut raw).await, before);
+    within(worker.trigger("quiet", "still the same connections"))
+        .await
+        .unwrap();
+    assert_eq!(
+        reason_once_triggered(&token).await,
+        "still the same connections"
+    );
+    assert_eq!(connections_received(&mut raw).await, before);
+}
