@@ -31,7 +31,7 @@ const BATCH: usize = 1000;
 pub(crate) async fn run(link: Arc<Link>, mut messages: PubSubStream) {
     let mut backoff = Backoff::new();
     loop {
-        let lost = watch(&link, &mut messages).await;
+        let lost = watch(&link, messages).await;
         *link.subscription.write().await = None;
         tracing::warn!(error = %lost, "the Redis subscription connection was lost: reconnecting");
         let mut delay = backoff.next_delay();
@@ -53,8 +53,9 @@ pub(crate) async fn run(link: Arc<Link>, mut messages: PubSubStream) {
     }
 }
 
-/// Handles messages, pings and sweeps until the connection fails: returns why.
-async fn watch(link: &Link, messages: &mut PubSubStream) -> Error {
+/// Handles messages, pings and sweeps until the connection fails: returns why, having dropped
+/// the connection.
+async fn watch(link: &Link, mut messages: PubSubStream) -> Error {
     let mut tick = tokio::time::interval(link.sweep_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.reset();
@@ -138,6 +139,8 @@ async fn resubscribe(link: &Link) -> Result<PubSubStream, Error> {
     let (mut sink, messages) = pubsub.split();
     let keys = {
         let mut subscription = link.subscription.write().await;
+        // R5: the keys forgotten meanwhile are simply not subscribed on the new connection.
+        link.watched.sweep();
         let keys = link.watched.keys();
         for batch in keys.chunks(BATCH) {
             bounded(link.timeout, "SUBSCRIBE", sink.subscribe(batch)).await?;
