@@ -495,3 +495,64 @@ async fn a_quiet_watcher_keeps_its_connections() {
     );
     assert_eq!(connections_received(&mut raw).await, before);
 }
+
+/// `remote.token(id)`, asked again until the watcher is back (each attempt is bounded).
+async fn token_once_back(remote: &RemoteTokens, id: &str) -> CancelToken {
+    within(async {
+        loop {
+            match remote.token(id).await {
+                Ok(token) => return token,
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_cuts_lose_no_trigger_and_fire_nothing_else() {
+    let server = RedisServer::start();
+    let proxy = Proxy::start(&server.url());
+    let worker = worker(&proxy.url(&server.url())).await;
+    let operator = within(RemoteTokens::connect(&server.url())).await.unwrap();
+    let mut tokens = Vec::new();
+    for i in 0..200 {
+        tokens.push(within(worker.token(&format!("id-{i}"))).await.unwrap());
+    }
+
+    // Five cuts: ten ids triggered while cut off, ten just after the network is back (while
+    // the watcher reconnects, or once it has), and one id watched anew each round.
+    let mut late = Vec::new();
+    for round in 0..5 {
+        proxy.cut_off();
+        for i in round * 20..round * 20 + 10 {
+            within(operator.trigger(&format!("id-{i}"), "cut off"))
+                .await
+                .unwrap();
+        }
+        proxy.reopen();
+        for i in round * 20 + 10..round * 20 + 20 {
+            within(operator.trigger(&format!("id-{i}"), "back"))
+                .await
+                .unwrap();
+        }
+        late.push(token_once_back(&worker, &format!("late-{round}")).await);
+    }
+    for (i, token) in tokens.iter().enumerate().take(100) {
+        let expected = if i % 20 < 10 { "cut off" } else { "back" };
+        assert_eq!(reason_once_triggered(token).await, expected, "id-{i}");
+    }
+    // Messages are handled in order: once a later trigger's message arrived, nothing else is on
+    // its way.
+    for (round, token) in late.iter().enumerate() {
+        within(operator.trigger(&format!("late-{round}"), "late"))
+            .await
+            .unwrap();
+        assert_eq!(reason_once_triggered(token).await, "late");
+    }
+    let triggered = tokens[100..]
+        .iter()
+        .filter(|token| token.triggered())
+        .count();
+    assert_eq!(triggered, 0, "ids never triggered stay untriggered");
+}
