@@ -17,5 +17,5 @@ cargo clippy -p cancel-token-redis --all-targets --all-features -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cancel-token-redis --all-features
 cargo test -p cancel-token-redis --features redis-tests
 # tests/leak.rs: a million ids watched and dropped (bounded memory, R5); release mode, where it
-# takes about 20 s (two minutes in a debug build).
+# takes about 15 s (over a minute in a debug build).
 cargo test --release -p cancel-token-redis --features redis-leak-test --test leak

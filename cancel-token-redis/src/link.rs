@@ -28,6 +28,9 @@ use crate::error::{Error, bounded};
 use crate::reason::RemoteReason;
 use crate::watched::Watched;
 
+/// At most this many keys in one `SUBSCRIBE`, `UNSUBSCRIBE` or `MGET`.
+pub(crate) const BATCH: usize = 1000;
+
 pub(crate) struct Link {
     pub(crate) prefix: String,
     pub(crate) ttl_seconds: u64,
@@ -46,9 +49,14 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    /// Adds `token` to the list for `key` and subscribes to `key` (R1, R6), waiting for the
-    /// subscription connection while the watcher reconnects; all within the time bound.
-    pub(crate) async fn subscribe(&self, key: &str, token: &CancelToken) -> Result<(), Error> {
+    /// Adds each token to the list for its key (`tokens[i]` for `keys[i]`) and subscribes to the
+    /// keys (R1, R6), a thousand per `SUBSCRIBE`; waits for the subscription connection while the
+    /// watcher reconnects. All within the time bound, once per started thousand keys.
+    pub(crate) async fn subscribe(
+        &self,
+        keys: &[String],
+        tokens: &[CancelToken],
+    ) -> Result<(), Error> {
         let subscribed = async {
             loop {
                 let mut reconnected = pin!(self.reconnected.notified());
@@ -58,16 +66,42 @@ impl Link {
                     let subscription = self.subscription.read().await;
                     if let Some(sink) = &*subscription {
                         // R6: added and subscribed under the shared lock.
-                        if self.watched.add(key, token) {
+                        let mut sweep_due = false;
+                        for (key, token) in keys.iter().zip(tokens) {
+                            sweep_due |= self.watched.add(key, token);
+                        }
+                        if sweep_due {
                             self.sweep_wanted.notify_one();
                         }
-                        return sink.clone().subscribe(key).await;
+                        let mut sink = sink.clone();
+                        for batch in keys.chunks(BATCH) {
+                            sink.subscribe(batch).await?;
+                        }
+                        return Ok(());
                     }
                 }
                 reconnected.await;
             }
         };
-        bounded(self.timeout, "SUBSCRIBE", subscribed).await
+        let batches = u32::try_from(keys.len().div_ceil(BATCH)).unwrap_or(u32::MAX);
+        let bound = self.timeout.saturating_mul(batches.max(1));
+        bounded(bound, "SUBSCRIBE", subscribed).await
+    }
+
+    /// Reads `keys`, a thousand per `MGET`, and triggers the live tokens of those that exist
+    /// with their values (R2).
+    pub(crate) async fn read_and_trigger(&self, keys: &[String]) -> Result<(), Error> {
+        for batch in keys.chunks(BATCH) {
+            let mut mget = redis::cmd("MGET");
+            mget.arg(batch);
+            let values: Vec<Option<Vec<u8>>> = self.commands.query("MGET", &mget).await?;
+            for (key, value) in batch.iter().zip(values) {
+                if let Some(value) = value {
+                    self.watched.trigger(key, remote_reason(text(&value)));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The key's value, if it exists: the reason text (R2).

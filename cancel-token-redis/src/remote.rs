@@ -118,11 +118,42 @@ impl RemoteTokens {
         let token = CancelToken::new(key.clone());
         let link = &*self.shared.link;
         // R1: subscribed (confirmed by Redis) before the key is read.
-        link.subscribe(&key, &token).await?;
-        if let Some(text) = link.read_reason(&key).await? {
+        let keys = [key];
+        link.subscribe(&keys, std::slice::from_ref(&token)).await?;
+        if let Some(text) = link.read_reason(&keys[0]).await? {
             token.trigger_with(remote_reason(text));
         }
         Ok(token)
+    }
+
+    /// [`RemoteTokens::token`] for many ids at once, in their order: a thousand ids per
+    /// `SUBSCRIBE` and per `MGET` instead of one of each per id, so a batch of jobs (a prefetch)
+    /// is watched in two round trips per thousand.
+    ///
+    /// Same guarantees as `token` (R1, R3, R5); returns within twice the time bound per started
+    /// thousand ids. Errors: [`Error::EmptyId`] when any id is empty (checked before anything is
+    /// sent), and [`Error::Redis`] or [`Error::Timeout`].
+    pub async fn tokens<I>(&self, ids: I) -> Result<Vec<CancelToken>, Error>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let keys = ids
+            .into_iter()
+            .map(|id| self.key(id.as_ref()))
+            .collect::<Result<Vec<String>, Error>>()?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tokens: Vec<CancelToken> = keys
+            .iter()
+            .map(|key| CancelToken::new(key.clone()))
+            .collect();
+        let link = &*self.shared.link;
+        // R1: all subscribed (confirmed by Redis) before any is read.
+        link.subscribe(&keys, &tokens).await?;
+        link.read_and_trigger(&keys).await?;
+        Ok(tokens)
     }
 
     /// Triggers `id` everywhere: `SET <prefix><id> <reason> NX EX <ttl>` then

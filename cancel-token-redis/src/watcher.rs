@@ -21,10 +21,7 @@ use redis::aio::PubSubStream;
 
 use crate::backoff::Backoff;
 use crate::error::{Error, bounded};
-use crate::link::{Link, remote_reason, text};
-
-/// At most this many keys in one `SUBSCRIBE`, `UNSUBSCRIBE` or `MGET`.
-const BATCH: usize = 1000;
+use crate::link::{BATCH, Link, remote_reason, text};
 
 /// Runs until aborted (when the last `RemoteTokens` clone is dropped), starting with the
 /// subscription `messages` of the connection `connect` opened.
@@ -151,24 +148,9 @@ async fn resubscribe(link: &Link) -> Result<PubSubStream, Error> {
     };
     link.reconnected.notify_waiters();
     // R1: every key subscribed above is read now, after its subscription was confirmed.
-    let read = read_all(link, &keys).await;
+    let read = link.read_and_trigger(&keys).await;
     if read.is_err() {
         *link.subscription.write().await = None;
     }
     read.map(|()| messages)
-}
-
-/// Reads `keys` with `MGET` and triggers those that exist (R2).
-async fn read_all(link: &Link, keys: &[String]) -> Result<(), Error> {
-    for batch in keys.chunks(BATCH) {
-        let mut mget = redis::cmd("MGET");
-        mget.arg(batch);
-        let values: Vec<Option<Vec<u8>>> = link.commands.query("MGET", &mget).await?;
-        for (key, value) in batch.iter().zip(values) {
-            if let Some(value) = value {
-                link.watched.trigger(key, remote_reason(text(&value)));
-            }
-        }
-    }
-    Ok(())
 }

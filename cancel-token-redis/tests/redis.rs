@@ -556,3 +556,42 @@ async fn repeated_cuts_lose_no_trigger_and_fire_nothing_else() {
         .count();
     assert_eq!(triggered, 0, "ids never triggered stay untriggered");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_tokens_at_once() {
+    let fleet = fleet().await;
+    let (worker, operator) = (&fleet.worker, &fleet.operator);
+    let mut raw = raw(&fleet.server).await;
+    within(operator.trigger("many-1500", "before"))
+        .await
+        .unwrap();
+
+    // More than two batches of a thousand.
+    let ids: Vec<String> = (0..2_500).map(|i| format!("many-{i}")).collect();
+    let tokens = within(worker.tokens(&ids)).await.unwrap();
+    assert_eq!(tokens.len(), 2_500);
+    assert_eq!(tokens[2_499].name(), "cancel-token:many-2499");
+    // R1: born triggered, and only that one.
+    assert_eq!(tokens[1_500].reason().unwrap().to_string(), "before");
+    assert_eq!(tokens.iter().filter(|token| token.triggered()).count(), 1);
+    // Every id subscribed, the last batch too.
+    assert_eq!(subscribers(&mut raw, "cancel-token:many-2499").await, 1);
+    within(operator.trigger("many-2499", "after"))
+        .await
+        .unwrap();
+    assert_eq!(reason_once_triggered(&tokens[2_499]).await, "after");
+    assert_eq!(tokens.iter().filter(|token| token.triggered()).count(), 2);
+
+    assert!(
+        within(worker.tokens(Vec::<String>::new()))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        within(worker.tokens(["fine", ""])).await,
+        Err(Error::EmptyId)
+    ));
+    // Nothing was watched for the call that failed.
+    assert_eq!(subscribers(&mut raw, "cancel-token:fine").await, 0);
+}
