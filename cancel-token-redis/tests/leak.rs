@@ -50,7 +50,7 @@ fn live_bytes() -> isize {
 /// concurrent `token()` calls for even batches, by one `tokens()` call for odd ones.
 async fn watch_and_drop(remote: &RemoteTokens, first: usize) {
     let ids = (first..first + BATCH).map(|i| format!("id-{i}"));
-    let tokens = if (first / BATCH) % 2 == 0 {
+    let tokens = if (first / BATCH).is_multiple_of(2) {
         join_all(ids.map(|id| async move { remote.token(&id).await }))
             .await
             .into_iter()
