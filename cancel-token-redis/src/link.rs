@@ -2,8 +2,8 @@
 //! tasks share: the settings, the two connections and the watch list.
 //!
 //! Invariant R1, level-triggered: a key is subscribed (confirmed by Redis) before it is read, on
-//! a token's first watch ([`Link::subscribe`] then [`Link::read_reason`]) as after every
-//! reconnection (`watcher::resubscribe`). A trigger whose `SET` came before the read is seen by
+//! a token's first watch ([`Link::subscribe`], then [`Link::read_reason`] or
+//! [`Link::read_and_trigger`]) as after every reconnection (`watcher::resubscribe`). A trigger whose `SET` came before the read is seen by
 //! the read; one whose `SET` came after it publishes after the subscription, so its message
 //! reaches the watcher. No trigger falls in between, however long the connection was down.
 //!

@@ -121,7 +121,8 @@ impl RemoteTokens {
         let keys = [key];
         link.subscribe(&keys, std::slice::from_ref(&token)).await?;
         if let Some(text) = link.read_reason(&keys[0]).await? {
-            token.trigger_with(remote_reason(text));
+            // Through the list, so that the key needs no watching any more (R5).
+            link.watched.trigger(&keys[0], remote_reason(text));
         }
         Ok(token)
     }

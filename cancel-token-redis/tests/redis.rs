@@ -387,6 +387,12 @@ async fn dropped_ids_are_forgotten_and_unsubscribed() {
     assert_eq!(subscribers(&mut raw, "cancel-token:dropped").await, 1);
     within(worker.trigger("dropped", "again")).await.unwrap();
     assert_eq!(reason_once_triggered(&again).await, "again");
+    // Born triggered, a token needs no watching either.
+    let born = within(worker.token("dropped")).await.unwrap();
+    assert!(born.triggered());
+    until_subscribers(&mut raw, "cancel-token:dropped", 0).await;
+    assert_eq!(worker.watched_ids(), 0);
+    assert!(born.triggered() && again.triggered());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
