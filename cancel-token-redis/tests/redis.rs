@@ -266,12 +266,19 @@ fn assert_unreachable<T: std::fmt::Debug>(result: Result<T, Error>) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn survives_a_network_cut() {
+/// A server; a worker (see [`worker`]) reaching it through a proxy that can cut it off; an
+/// operator connected directly.
+async fn behind_a_proxy() -> (RedisServer, Proxy, RemoteTokens, RemoteTokens) {
     let server = RedisServer::start();
     let proxy = Proxy::start(&server.url());
     let worker = worker(&proxy.url(&server.url())).await;
     let operator = within(RemoteTokens::connect(&server.url())).await.unwrap();
+    (server, proxy, worker, operator)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survives_a_network_cut() {
+    let (_server, proxy, worker, operator) = behind_a_proxy().await;
     let during = within(worker.token("during")).await.unwrap();
     let after = within(worker.token("after")).await.unwrap();
 
@@ -423,10 +430,7 @@ async fn a_local_trigger_is_forwarded_to_the_fleet() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forwarding_retries_until_redis_takes_it() {
-    let server = RedisServer::start();
-    let proxy = Proxy::start(&server.url());
-    let worker = worker(&proxy.url(&server.url())).await;
-    let operator = within(RemoteTokens::connect(&server.url())).await.unwrap();
+    let (_server, proxy, worker, operator) = behind_a_proxy().await;
     let elsewhere = within(operator.token("job-r")).await.unwrap();
 
     let local = CancelToken::new("job r, local");
@@ -517,10 +521,7 @@ async fn token_once_back(remote: &RemoteTokens, id: &str) -> CancelToken {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_cuts_lose_no_trigger_and_fire_nothing_else() {
-    let server = RedisServer::start();
-    let proxy = Proxy::start(&server.url());
-    let worker = worker(&proxy.url(&server.url())).await;
-    let operator = within(RemoteTokens::connect(&server.url())).await.unwrap();
+    let (_server, proxy, worker, operator) = behind_a_proxy().await;
     let mut tokens = Vec::new();
     for i in 0..200 {
         tokens.push(within(worker.token(&format!("id-{i}"))).await.unwrap());
