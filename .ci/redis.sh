@@ -13,3 +13,6 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p cancel-token-redis --all-featu
 cargo test -p cancel-token-redis --features redis-tests
 # The root's `cargo bench --no-run` builds the root package's benches only.
 cargo bench -p cancel-token-redis --no-run
+# tests/leak.rs: a million ids watched and dropped (bounded memory, R5); release mode, where it
+# takes about 15 s (over a minute in a debug build).
+cargo test --release -p cancel-token-redis --features redis-leak-test --test leak

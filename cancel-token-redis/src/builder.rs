@@ -1,4 +1,4 @@
-//! The settings of a [`RemoteTokens`]: key prefix, TTL, time bound.
+//! The settings of a [`RemoteTokens`]: key prefix, TTL, time bound, sweep interval.
 
 use std::time::Duration;
 
@@ -26,6 +26,7 @@ pub struct Builder {
     pub(crate) prefix: String,
     pub(crate) ttl: Duration,
     pub(crate) timeout: Duration,
+    pub(crate) sweep_interval: Duration,
 }
 
 impl Default for Builder {
@@ -34,6 +35,7 @@ impl Default for Builder {
             prefix: "cancel-token:".to_owned(),
             ttl: Duration::from_secs(24 * 60 * 60),
             timeout: Duration::from_secs(5),
+            sweep_interval: Duration::from_secs(1),
         }
     }
 }
@@ -56,6 +58,14 @@ impl Builder {
     /// The bound on connecting and on each command: past it, [`Error::Timeout`]. Default 5 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How often the watcher forgets the ids whose local tokens are all dropped, unsubscribing
+    /// them (R5), and pings the subscription connection to find out one that went silent (R7).
+    /// Default 1 s; a zero interval is taken as 1 ms.
+    pub fn sweep_interval(mut self, interval: Duration) -> Self {
+        self.sweep_interval = interval.max(Duration::from_millis(1));
         self
     }
 

@@ -1,47 +1,45 @@
 //! [`RemoteTokens`]: local tokens for remote ids.
-//!
-//! Invariant R1: [`RemoteTokens::token`] puts the new token in the watch list, then subscribes
-//! to the id's channel and waits for Redis to confirm, and only then reads the key. A trigger
-//! whose `SET` came before the read is seen by the read; one whose `SET` came after it publishes
-//! after the subscription, so its message reaches the watcher. No trigger falls in between.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use cancel_token::CancelToken;
-use redis::aio::{MultiplexedConnection, PubSubSink};
+use tokio::sync::{Notify, RwLock};
 
 use crate::builder::Builder;
+use crate::commands::Commands;
 use crate::error::{Error, bounded};
-use crate::reason::RemoteReason;
-use crate::watcher::{Watched, read_messages, read_reason};
+use crate::link::{Link, remote_reason};
+use crate::watched::Watched;
+use crate::watcher;
 
 /// Local [`CancelToken`]s for ids triggered anywhere, through one Redis.
 ///
 /// One per process is enough: clones share one subscription connection, one command connection
-/// and one background task that reads the messages, however many ids are watched. The task ends
-/// when the last clone is dropped. Needs a tokio runtime (with the `time` driver).
+/// and one background task (the watcher), however many ids are watched. The watcher reconnects
+/// after the network or Redis failed (R7) and forgets ids whose tokens are all dropped (R5); it
+/// ends when the last clone is dropped. Needs a tokio runtime (with the `time` driver): the one
+/// `connect` runs on.
 ///
 /// See the crate docs for an example and the wire format.
 #[derive(Clone)]
 pub struct RemoteTokens {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
-struct Shared {
-    prefix: String,
-    ttl_seconds: u64,
-    timeout: Duration,
-    commands: MultiplexedConnection,
-    subscriber: PubSubSink,
-    watched: Arc<Watched>,
-    reader: tokio::task::AbortHandle,
+pub(crate) struct Shared {
+    pub(crate) link: Arc<Link>,
+    /// Where the watcher and the forwarding tasks run.
+    pub(crate) runtime: tokio::runtime::Handle,
+    /// Triggered when the last clone is dropped: forwarding tasks stop.
+    pub(crate) closed: CancelToken,
+    watcher: tokio::task::AbortHandle,
 }
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        self.reader.abort();
+        self.watcher.abort();
+        self.closed.trigger();
     }
 }
 
@@ -56,7 +54,7 @@ impl RemoteTokens {
         Builder::default().connect(url).await
     }
 
-    /// Settings other than the defaults: key prefix, TTL, time bound.
+    /// Settings other than the defaults: key prefix, TTL, time bound, sweep interval.
     pub fn builder() -> Builder {
         Builder::default()
     }
@@ -67,102 +65,134 @@ impl RemoteTokens {
             url: url.to_owned(),
             source: Box::new(source),
         })?;
-        let mut commands = bounded(
-            timeout,
-            "connecting",
-            client.get_multiplexed_async_connection(),
-        )
-        .await?;
-        let ping = redis::cmd("PING");
-        bounded::<()>(timeout, "PING", ping.query_async(&mut commands)).await?;
+        let commands = Commands::connect(client.clone(), timeout).await?;
         let pubsub = bounded(timeout, "connecting", client.get_async_pubsub()).await?;
         let (mut subscriber, messages) = pubsub.split();
         bounded::<()>(timeout, "PING", subscriber.ping()).await?;
 
-        let watched = Arc::new(Watched::default());
-        let reader = tokio::spawn(read_messages(
-            messages,
-            Arc::clone(&watched),
-            commands.clone(),
+        let link = Arc::new(Link {
+            ttl_seconds: settings.ttl_seconds(),
+            prefix: settings.prefix,
             timeout,
-        ))
-        .abort_handle();
+            sweep_interval: settings.sweep_interval,
+            client,
+            commands,
+            subscription: RwLock::new(Some(subscriber)),
+            reconnected: Notify::new(),
+            sweep_wanted: Notify::new(),
+            watched: Watched::default(),
+        });
+        let runtime = tokio::runtime::Handle::try_current().map_err(|source| Error::Redis {
+            during: "starting the watcher (no tokio runtime)",
+            source: Box::new(source),
+        })?;
+        let watcher = runtime
+            .spawn(watcher::run(Arc::clone(&link), messages))
+            .abort_handle();
         Ok(RemoteTokens {
             shared: Arc::new(Shared {
-                ttl_seconds: settings.ttl_seconds(),
-                prefix: settings.prefix,
-                timeout,
-                commands,
-                subscriber,
-                watched,
-                reader,
+                link,
+                runtime,
+                closed: CancelToken::new("RemoteTokens dropped"),
+                watcher,
             }),
         })
     }
 
     /// A local token, named `<prefix><id>`, that triggers when `id` is triggered anywhere,
-    /// before or after this call (R1): born triggered if the key exists. Its reason is a
-    /// [`RemoteReason`] whose text (and `Display`) is the key's value, the first reason given.
+    /// before or after this call (R1), and after any outage of the network or of Redis (R7):
+    /// born triggered if the key exists. Its reason is a [`RemoteReason`](crate::RemoteReason)
+    /// whose text (and `Display`) is the key's value, the first reason given.
     ///
-    /// Costs one `SUBSCRIBE` and one `GET` round trip. Cancel safe: dropping the future leaves
-    /// nothing but a dead weak handle in the watch list. Errors: [`Error::EmptyId`], and
-    /// [`Error::Redis`] or [`Error::Timeout`] from Redis.
+    /// Costs one `SUBSCRIBE` and one `GET`; concurrent calls share the two connections and are
+    /// pipelined, not serialised. The watch list keeps only a weak handle (R3): once every clone
+    /// of the token is dropped (or it triggered), the id is forgotten and unsubscribed within a
+    /// sweep interval (R5).
+    ///
+    /// While the watcher is reconnecting, waits for it, up to the time bound. Returns within
+    /// twice the time bound (subscribing, then reading). Cancel safe: dropping the future leaves
+    /// nothing but a dead weak handle, swept later. Errors: [`Error::EmptyId`], and
+    /// [`Error::Redis`] or [`Error::Timeout`] (Redis unreachable, ...).
     pub async fn token(&self, id: &str) -> Result<CancelToken, Error> {
         let key = self.key(id)?;
         let token = CancelToken::new(key.clone());
-        let shared = &*self.shared;
-        shared.watched.add(&key, &token);
+        let link = &*self.shared.link;
         // R1: subscribed (confirmed by Redis) before the key is read.
-        let mut subscriber = shared.subscriber.clone();
-        bounded(shared.timeout, "SUBSCRIBE", subscriber.subscribe(&key)).await?;
-        let mut commands = shared.commands.clone();
-        if let Some(text) = read_reason(&mut commands, shared.timeout, &key).await? {
-            token.trigger_with(RemoteReason::new(text));
+        let keys = [key];
+        link.subscribe(&keys, std::slice::from_ref(&token)).await?;
+        if let Some(text) = link.read_reason(&keys[0]).await? {
+            // Through the list, so that the key needs no watching any more (R5).
+            link.watched.trigger(&keys[0], remote_reason(text));
         }
         Ok(token)
     }
 
-    /// Triggers `id` everywhere: `SET <prefix><id> <reason> NX EX <ttl>` then
-    /// `PUBLISH <prefix><id> <reason>`. The first reason wins: a later trigger leaves the key as
-    /// it is, and its message makes watchers re-read that first reason (R2).
+    /// [`RemoteTokens::token`] for many ids at once, in their order: a thousand ids per
+    /// `SUBSCRIBE` and per `MGET` instead of one of each per id, so a batch of jobs (a prefetch)
+    /// is watched in two round trips per thousand.
     ///
-    /// Local tokens of this process are triggered by the message too, a round trip later, not
-    /// by this call. Errors: [`Error::EmptyId`], and [`Error::Redis`] or [`Error::Timeout`].
-    pub async fn trigger(&self, id: &str, reason: &str) -> Result<(), Error> {
-        let key = self.key(id)?;
-        let shared = &*self.shared;
-        let mut commands = shared.commands.clone();
-        let mut set = redis::cmd("SET");
-        set.arg(&key)
-            .arg(reason)
-            .arg("NX")
-            .arg("EX")
-            .arg(shared.ttl_seconds);
-        bounded::<()>(shared.timeout, "SET", set.query_async(&mut commands)).await?;
-        let mut publish = redis::cmd("PUBLISH");
-        publish.arg(&key).arg(reason);
-        bounded::<()>(
-            shared.timeout,
-            "PUBLISH",
-            publish.query_async(&mut commands),
-        )
-        .await
+    /// Same guarantees as `token` (R1, R3, R5); returns within twice the time bound per started
+    /// thousand ids. Errors: [`Error::EmptyId`] when any id is empty (checked before anything is
+    /// sent), and [`Error::Redis`] or [`Error::Timeout`].
+    pub async fn tokens<I>(&self, ids: I) -> Result<Vec<CancelToken>, Error>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        let keys = ids
+            .into_iter()
+            .map(|id| self.key(id.as_ref()))
+            .collect::<Result<Vec<String>, Error>>()?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tokens: Vec<CancelToken> = keys
+            .iter()
+            .map(|key| CancelToken::new(key.clone()))
+            .collect();
+        let link = &*self.shared.link;
+        // R1: all subscribed (confirmed by Redis) before any is read.
+        link.subscribe(&keys, &tokens).await?;
+        link.read_and_trigger(&keys).await?;
+        Ok(tokens)
     }
 
-    fn key(&self, id: &str) -> Result<String, Error> {
+    /// Triggers `id` everywhere: `SET <prefix><id> <reason> NX EX <ttl>` then
+    /// `PUBLISH <prefix><id> <reason>`, pipelined in one round trip. The first reason wins: a
+    /// later trigger leaves the key as it is, and its message makes watchers re-read that first
+    /// reason (R2).
+    ///
+    /// Local tokens of this process are triggered by the message too, a round trip later, not
+    /// by this call. Does not retry: when Redis is unreachable, returns [`Error::Redis`] or
+    /// [`Error::Timeout`] within the time bound (R4), and the caller decides;
+    /// [`RemoteTokens::forward`] retries until it lands. Errors: also [`Error::EmptyId`].
+    pub async fn trigger(&self, id: &str, reason: &str) -> Result<(), Error> {
+        let key = self.key(id)?;
+        self.shared.link.trigger(&key, reason).await
+    }
+
+    /// How many ids the watch list holds now: those with live local tokens, and those whose
+    /// tokens were all dropped or triggered since the last sweep (R5). For metrics and tests.
+    pub fn watched_ids(&self) -> usize {
+        self.shared.link.watched.len()
+    }
+
+    pub(crate) fn key(&self, id: &str) -> Result<String, Error> {
         if id.is_empty() {
             return Err(Error::EmptyId);
         }
-        Ok(format!("{}{id}", self.shared.prefix))
+        Ok(format!("{}{id}", self.shared.link.prefix))
     }
 }
 
 impl fmt::Debug for RemoteTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let link = &self.shared.link;
         f.debug_struct("RemoteTokens")
-            .field("prefix", &self.shared.prefix)
-            .field("ttl_seconds", &self.shared.ttl_seconds)
-            .field("timeout", &self.shared.timeout)
+            .field("prefix", &link.prefix)
+            .field("ttl_seconds", &link.ttl_seconds)
+            .field("timeout", &link.timeout)
+            .field("sweep_interval", &link.sweep_interval)
             .finish_non_exhaustive()
     }
 }

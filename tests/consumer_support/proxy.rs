@@ -1,7 +1,11 @@
 //! A TCP forwarder between the consumer and the broker, which the test can cut: every connection
 //! open through it is shut down at once, as a network failure or a broker restart would end it,
-//! while the broker and the test's own connection to it stay up. It can also be slow: with a
-//! latency, whatever the consumer sends is held that long before it is passed on.
+//! while the broker and the test's own connection to it stay up. [`Proxy::cut_off`] makes the
+//! failure last: new connections are closed at once too, until [`Proxy::reopen`]. It can also be
+//! slow: with a latency, whatever the consumer sends is held that long before it is passed on.
+//!
+//! Also used by cancel-token-redis/tests/redis.rs (through `#[path]`), for Redis: it forwards
+//! bytes, whatever the protocol.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -15,6 +19,8 @@ pub struct Proxy {
     address: String,
     /// Both sockets of every connection forwarded and not cut yet.
     open: Arc<Mutex<Vec<TcpStream>>>,
+    /// While set (under `open`'s lock), a new connection is closed as soon as it is accepted.
+    refusing: Arc<AtomicBool>,
     closed: Arc<AtomicBool>,
 }
 
@@ -39,8 +45,10 @@ impl Proxy {
             .expect("the proxy's address")
             .to_string();
         let open = Arc::new(Mutex::new(Vec::new()));
+        let refusing = Arc::new(AtomicBool::new(false));
         let closed = Arc::new(AtomicBool::new(false));
         let (open_for_accept, closed_for_accept) = (open.clone(), closed.clone());
+        let refusing_for_accept = refusing.clone();
         thread::spawn(move || {
             for client in listener.incoming() {
                 if closed_for_accept.load(SeqCst) {
@@ -51,14 +59,20 @@ impl Proxy {
                 let Ok(server) = TcpStream::connect(&upstream) else {
                     continue;
                 };
+                let mut open = lock(&open_for_accept);
+                if refusing_for_accept.load(SeqCst) {
+                    // Dropped: both sockets close.
+                    continue;
+                }
                 forward(&client, &server, latency);
                 forward(&server, &client, Duration::ZERO);
-                lock(&open_for_accept).extend([client, server]);
+                open.extend([client, server]);
             }
         });
         Proxy {
             address,
             open,
+            refusing,
             closed,
         }
     }
@@ -78,6 +92,24 @@ impl Proxy {
             let _ = socket.shutdown(Shutdown::Both);
         }
         sockets.len() / 2
+    }
+
+    /// Cuts every connection, as [`Proxy::cut`], and closes every new one as soon as it is
+    /// accepted, until [`Proxy::reopen`]: a network failure that lasts. Returns how many
+    /// connections were cut.
+    pub fn cut_off(&self) -> usize {
+        {
+            // Under the lock, so that no connection accepted before is added after the cut.
+            let _open = lock(&self.open);
+            self.refusing.store(true, SeqCst);
+        }
+        self.cut()
+    }
+
+    /// Forwards new connections again, after [`Proxy::cut_off`].
+    pub fn reopen(&self) {
+        let _open = lock(&self.open);
+        self.refusing.store(false, SeqCst);
     }
 }
 

@@ -1,5 +1,6 @@
 //! A real redis-server for one test: started on a free port of 127.0.0.1 with no persistence,
-//! waited for (it answers PING), killed when dropped.
+//! waited for (it answers PING), killed when dropped; [`RedisServer::stop`] and
+//! [`RedisServer::start_again`] restart it on the same port, as a crash and a restart would.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -7,13 +8,33 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct RedisServer {
-    child: Child,
+    /// `None` between [`RedisServer::stop`] and [`RedisServer::start_again`].
+    child: Option<Child>,
     pub port: u16,
 }
 
 impl RedisServer {
     pub fn start() -> RedisServer {
-        let port = free_port();
+        let mut server = RedisServer {
+            child: None,
+            port: free_port(),
+        };
+        server.start_again();
+        server
+    }
+
+    /// Kills the server (SIGKILL: no goodbye to its clients) and waits until it is gone.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts a new server on the same port (empty: no persistence) and waits for it.
+    pub fn start_again(&mut self) {
+        self.stop();
+        let port = self.port;
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -29,9 +50,8 @@ impl RedisServer {
             }
             Err(error) => panic!("could not start redis-server: {error}"),
         };
-        let mut server = RedisServer { child, port };
-        server.wait_for_pong();
-        server
+        self.child = Some(child);
+        self.wait_for_pong();
     }
 
     pub fn url(&self) -> String {
@@ -41,7 +61,7 @@ impl RedisServer {
     fn wait_for_pong(&mut self) {
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(20) {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
                 panic!("redis-server exited before answering: {status}");
             }
             if pong(self.port) {
@@ -58,8 +78,7 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
