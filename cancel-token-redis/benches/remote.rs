@@ -331,14 +331,20 @@ async fn parent() {
     }
     let watching = live_bytes() - before;
     drop(tokens);
-    // Let the library's reader task see the drops, if it reacts to them.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Dropped ids are forgotten by the watcher's next sweep (R5, every second by default).
+    let dropped_at = Instant::now();
+    while remote.watched_ids() > 0 && dropped_at.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let forgotten_after = dropped_at.elapsed();
     let dropped = live_bytes() - before;
     println!(
         "memory per watched id ({MEMORY_IDS} ids, live heap of this process): {} B while \
-         watched; {} B per id still held after dropping every token",
+         watched; {} B per id still held once every token was dropped and the watcher forgot \
+         them ({} ids left, after {forgotten_after:.2?})",
         watching / MEMORY_IDS as isize,
-        dropped / MEMORY_IDS as isize
+        dropped / MEMORY_IDS as isize,
+        remote.watched_ids()
     );
 
     // (b) Trigger throughput, one process.
