@@ -3,11 +3,12 @@
 //! Every child registers with its parent under the parent's node lock and holds a reference count
 //! of it. When many threads derive from one token at once (a service's shutdown token, every
 //! request a child), that lock and that count are one cache line every core fights over: two
-//! threads then make fewer children per second than one. So once `graph` finds a parent's lock
-//! contended while registering a child, it marks the parent *sharded*, and from then on makes each
-//! of its children under a **lane**: an ordinary child token of the parent, one per thread slot
-//! (`shards`), kept in that slot's table here. A thread's children register with, and count, its
-//! own lane: threads deriving from one root touch different cache lines.
+//! threads then make fewer children per second than one. So once `graph` has found a parent's
+//! lock contended by a few registering children (`SHARD_AFTER`), it marks the parent *sharded*
+//! (a flag of its live state), and from then on makes each of its children under a **lane**: an
+//! ordinary child token of the parent, one per thread slot (`shards`), kept in that slot's table
+//! here. A thread's children register with, and count, its own lane: threads deriving from one
+//! root touch different cache lines.
 //!
 //! A lane outlives its children, or it would be made and dropped again with every child: the
 //! slot's table holds it. That table reference is what needs care, since a lane holds its parent:
