@@ -30,14 +30,15 @@ struct Slot {
 }
 
 impl Commands {
-    /// Opens the first connection and checks that it answers `PING`.
+    /// Opens the first connection and checks that it answers `PING`: both are "connecting" in
+    /// an error, since a refused connection is only found out here.
     pub(crate) async fn connect(client: Client, timeout: Duration) -> Result<Commands, Error> {
         let commands = Commands {
             client,
             timeout,
             current: Mutex::default(),
         };
-        commands.query::<()>("PING", &redis::cmd("PING")).await?;
+        commands.query::<()>("connecting", &redis::cmd("PING")).await?;
         Ok(commands)
     }
 
