@@ -38,7 +38,9 @@ impl Commands {
             timeout,
             current: Mutex::default(),
         };
-        commands.query::<()>("connecting", &redis::cmd("PING")).await?;
+        commands
+            .query::<()>("connecting", &redis::cmd("PING"))
+            .await?;
         Ok(commands)
     }
 
