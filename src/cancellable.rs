@@ -9,6 +9,10 @@
 //!    that must not be lost.
 //! 3. Only then is the token asked, registering a waker if it is still live.
 //!
+//! A timed wait's deadline is asked right after the token each time (so a token triggered by
+//! then is the cause, not the timeout), and is no token: an entry in the process timer that
+//! wakes the task ([`Timer::wake_at`]), made by the first poll, from which the timeout counts.
+//!
 //! Dropping the race drops the work it owns: Rust's way of cancelling it. `Drain::track`'s
 //! `Tracked` races its work against the drain's abort token with the same `Race`.
 
@@ -16,10 +20,11 @@ use std::borrow::Borrow;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
+use crate::timer::{Timer, TimerEntry};
 use crate::wait::Registration;
 use crate::{CancelToken, OperationCancelled, WaitError};
 
@@ -40,9 +45,38 @@ impl<T: Borrow<CancelToken>, F: Future> Race<T, F> {
             work,
         }
     }
+}
 
-    fn token(&self) -> &CancelToken {
-        self.registration.token.borrow()
+impl<T: Borrow<CancelToken>, F: Future> Race<T, F> {
+    /// The race, with a deadline asked right after the token (the module's rules): `passed(cx,
+    /// first)` says whether it has passed, and if not, sees that `cx`'s task is woken when it
+    /// does. `Err(None)`: the deadline won.
+    fn poll_until(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut passed: impl FnMut(&mut Context<'_>, bool) -> bool,
+    ) -> Poll<Result<F::Output, Option<OperationCancelled>>> {
+        let this = self.project();
+        let first = !*this.started;
+        let token = this.registration.token.borrow();
+        // Rule 1: what has already won on the first poll keeps the work from being polled.
+        let lost_already = first && (token.triggered() || passed(cx, true));
+        if !lost_already {
+            *this.started = true;
+            if let Poll::Ready(output) = this.work.poll(cx) {
+                return Poll::Ready(Ok(output));
+            }
+        }
+        if this.registration.poll_triggered(cx).is_ready() {
+            let token = this.registration.token.borrow();
+            return Poll::Ready(Err(Some(
+                token.cancellation().expect("ready only once triggered"),
+            )));
+        }
+        match lost_already || passed(cx, false) {
+            true => Poll::Ready(Err(None)),
+            false => Poll::Pending,
+        }
     }
 }
 
@@ -50,18 +84,8 @@ impl<T: Borrow<CancelToken>, F: Future> Future for Race<T, F> {
     type Output = Result<F::Output, OperationCancelled>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if *this.started || !this.registration.token.borrow().triggered() {
-            *this.started = true;
-            if let Poll::Ready(output) = this.work.poll(cx) {
-                return Poll::Ready(Ok(output));
-            }
-        }
-        ready!(this.registration.poll_triggered(cx));
-        let token = this.registration.token.borrow();
-        Poll::Ready(Err(token
-            .cancellation()
-            .expect("ready only once triggered")))
+        let polled = self.poll_until(cx, |_, _| false);
+        polled.map_err(|lost| lost.expect("with no deadline, only the token can win"))
     }
 }
 
@@ -97,21 +121,66 @@ impl<F: Future> Future for CancellableWait<'_, F> {
 pin_project! {
     /// The future of [`CancelToken::cancellable_wait_timeout`].
     ///
-    /// The timeout is a child token with a deadline, in the process-wide timer: no thread or task
-    /// per call, and it works on any executor. It is removed from the timer when this future
-    /// completes or is dropped.
+    /// The timeout counts from this future's first poll (as `.await` on it at once does), and is
+    /// no token: an entry in the process-wide timer that wakes this future's task (no thread or
+    /// task per call, on any executor), removed when this future completes or is dropped. The
+    /// token is asked before the timeout, so a token triggered by then is the cause.
     #[must_use = "futures do nothing unless polled"]
     pub struct CancellableWaitTimeout<F> {
         #[pin]
         race: Race<CancelToken, F>,
+        deadline: Deadline,
         timeout: Duration,
     }
 }
 
+/// A timed wait's deadline, counted from the first poll: its entry in the process timer once made.
+struct Deadline {
+    timeout: Duration,
+    /// `None` before the first poll, and for a timeout too large to represent (no deadline).
+    entry: Option<TimerEntry>,
+    /// The entry was made by this poll, with this poll's waker: nothing to refresh yet.
+    just_made: bool,
+}
+
+impl Deadline {
+    /// Whether the deadline has passed. Asked `first` (rule 1 of the first poll), it reads the
+    /// clock once and makes the entry that wakes `cx`'s task at the deadline (a zero timeout has
+    /// passed at once). Asked later, it says whether that entry has fired (the timer fires an
+    /// entry only once its deadline has passed, never early) and moves it to `cx`'s waker.
+    fn passed(&mut self, cx: &mut Context<'_>, first: bool) -> bool {
+        if first {
+            if self.timeout.is_zero() {
+                return true;
+            }
+            let at = Instant::now().checked_add(self.timeout);
+            self.entry = at.map(|at| Timer::wake_at(at, cx.waker()));
+            self.just_made = true;
+            return false;
+        }
+        match &self.entry {
+            None => false, // no deadline
+            Some(_) if std::mem::take(&mut self.just_made) => false,
+            Some(entry) => !entry.refresh(cx.waker()),
+        }
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        self.entry.take().into_iter().for_each(TimerEntry::cancel);
+    }
+}
+
 impl<F: Future> CancellableWaitTimeout<F> {
-    pub(crate) fn new(deadline: CancelToken, timeout: Duration, work: F) -> Self {
+    pub(crate) fn new(token: CancelToken, timeout: Duration, work: F) -> Self {
         CancellableWaitTimeout {
-            race: Race::new(deadline, work),
+            race: Race::new(token, work),
+            deadline: Deadline {
+                timeout,
+                entry: None,
+                just_made: false,
+            },
             timeout,
         }
     }
@@ -121,17 +190,23 @@ impl<F: Future> Future for CancellableWaitTimeout<F> {
     type Output = Result<F::Output, WaitError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        let timeout = *this.timeout;
-        let result = ready!(this.race.as_mut().poll(cx));
-        // Only the deadline token's own timer makes it the cause; a trigger from above names an
-        // ancestor (even an ancestor's own deadline, which is a cancellation of this wait).
-        Poll::Ready(result.map_err(|cancelled| {
-            if cancelled.token() == this.race.token() {
-                WaitError::TimedOut { timeout }
-            } else {
-                WaitError::Cancelled(cancelled)
-            }
+        let this = self.project();
+        let deadline = this.deadline;
+        let result = ready!(
+            this.race
+                .poll_until(cx, |cx, first| deadline.passed(cx, first))
+        );
+        // Done: the entry is of no more use (its drop would take it out too, later).
+        deadline
+            .entry
+            .take()
+            .into_iter()
+            .for_each(TimerEntry::cancel);
+        Poll::Ready(result.map_err(|lost| match lost {
+            Some(cancelled) => WaitError::Cancelled(cancelled),
+            None => WaitError::TimedOut {
+                timeout: *this.timeout,
+            },
         }))
     }
 }

@@ -63,6 +63,14 @@ pub mod __private {
         crate::lanes::lanes_of(&token.inner)
     }
 
+    /// How many entries the process timer holds: deadlines of tokens and timed waits.
+    pub fn process_timer_entries() -> usize {
+        match crate::timer::Timer::process() {
+            crate::timer::TimerRef::Process(timer) => timer.pending(),
+            crate::timer::TimerRef::Manual(timer) => timer.pending(),
+        }
+    }
+
     /// One sweep of the lanes' tables, as the sweeper thread does every `SWEEP`.
     pub fn sweep_lanes() {
         crate::lanes::sweep();

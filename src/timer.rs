@@ -15,8 +15,10 @@
 //!
 //! Every place that relies on one of these names it as (T1)..(T4).
 //!
-//! 1. **(T1)** A wheel holds `Weak`s: a deadline keeps no token alive. A token cancels its entry
-//!    when it triggers or drops (see `graph`), so a token that goes away early leaves nothing here.
+//! 1. **(T1)** A wheel holds `Weak`s of tokens: a deadline keeps no token alive. A token cancels
+//!    its entry when it triggers or drops (see `graph`), so a token that goes away early leaves
+//!    nothing here. The other kind of entry, a timed wait's ([`Timer::wake_at`]), holds its task's
+//!    `Waker` and is removed when the wait is dropped or done.
 //! 2. **(T2)** *Lock order* (graph's I5): a shard's lock is never held together with a node lock
 //!    nor with another shard's. Due entries are taken out under the lock; the tokens are triggered
 //!    after unlocking. The process thread's sleep lock is taken before a shard lock, never after:
@@ -36,6 +38,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, LazyLock, Once, PoisonError, Weak};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use crate::graph::{Callbacks, Cause, Inner};
@@ -52,7 +55,15 @@ pub(crate) struct Timer {
 
 /// One wheel, alone on its cache lines so that threads on different shards never share one.
 #[repr(align(128))]
-struct Shard(Mutex<Wheel<Weak<Inner>>>);
+struct Shard(Mutex<Wheel<Due>>);
+
+/// What an entry does when its tick comes.
+enum Due {
+    /// Triggers the token with `Cause::Deadline`, if it is still alive (T1).
+    Token(Weak<Inner>),
+    /// Wakes a timed wait's task, which then finds its entry gone (`TimerEntry::refresh`).
+    Wake(Waker),
+}
 
 struct Driver {
     /// (T3) the tick the thread wakes at by itself; `u64::MAX` for "only when notified".
@@ -80,7 +91,8 @@ impl std::ops::Deref for TimerRef {
     }
 }
 
-/// A token's scheduled deadline, kept in its node so the token can take it out again.
+/// An entry in a timer: a token's deadline, kept in its node so the token can take it out again,
+/// or a timed wait's, kept in the wait.
 pub(crate) struct TimerEntry {
     timer: TimerRef,
     shard: usize,
@@ -91,7 +103,23 @@ impl TimerEntry {
     /// Removes the entry; a no-op if it already fired (the key's generation names nothing then).
     pub(crate) fn cancel(self) {
         let removed = lock(&self.timer.shards[self.shard].0).remove(self.key);
-        drop(removed); // a `Weak`: runs no `Drop` of a token
+        drop(removed); // unlocked (T2): a `Weak` runs no `Drop` of a token, a `Waker` is dropped here
+    }
+
+    /// For a timed wait's entry: whether it is still pending, and if so makes it wake `waker`
+    /// from now on. `false` once it fired, which is never before its deadline.
+    pub(crate) fn refresh(&self, waker: &Waker) -> bool {
+        let mut shard = lock(&self.timer.shards[self.shard].0);
+        let Some(Due::Wake(pending)) = shard.get_mut(self.key) else {
+            return false;
+        };
+        if !pending.will_wake(waker) {
+            // `Waker::clone` is the only foreign code run under a shard's lock, as under a node's.
+            let stale = std::mem::replace(pending, waker.clone());
+            drop(shard);
+            drop(stale); // (T2) unlocked
+        }
+        true
     }
 }
 
@@ -164,41 +192,62 @@ impl Timer {
             Inner::trigger(token, Cause::Deadline, None);
             return;
         }
-        let tick = timer.tick_ceil(deadline);
-        let shard = thread_index() & (timer.shards.len() - 1);
-        let key = lock(&timer.shards[shard].0).insert(tick, Arc::downgrade(token));
-        // (T2) the shard is unlocked before the sleep lock may be taken.
-        if let Some(driver) = &timer.driver {
-            driver.notify_if_before(tick);
-        }
+        let entry = Timer::insert(timer, deadline, Due::Token(Arc::downgrade(token)));
         // Handed to the token after the entry exists, so a trigger racing with us still finds it to
         // cancel; a token that triggered first gives it straight back.
-        let entry = TimerEntry {
-            timer: timer.clone(),
-            shard,
-            key,
-        };
         if let Err(entry) = Inner::set_timer(token, entry, deadline) {
             entry.cancel();
         }
     }
 
-    /// Takes every entry due by `now` out of every shard; returns the tokens still alive.
-    fn take_due(&self, now: Instant) -> Vec<Arc<Inner>> {
+    /// Puts `due` in this thread's shard, due at `deadline`'s tick, and wakes the process thread
+    /// if it would sleep past it (T3).
+    fn insert(timer: &TimerRef, deadline: Instant, due: Due) -> TimerEntry {
+        let tick = timer.tick_ceil(deadline);
+        let shard = thread_index() & (timer.shards.len() - 1);
+        let key = lock(&timer.shards[shard].0).insert(tick, due);
+        // (T2) the shard is unlocked before the sleep lock may be taken.
+        if let Some(driver) = &timer.driver {
+            driver.notify_if_before(tick);
+        }
+        TimerEntry {
+            timer: timer.clone(),
+            shard,
+            key,
+        }
+    }
+
+    /// A timed wait's entry in the process timer: wakes `waker` at `deadline` (never before), until
+    /// [`TimerEntry::refresh`] gives it another waker or [`TimerEntry::cancel`] removes it.
+    pub(crate) fn wake_at(deadline: Instant, waker: &Waker) -> TimerEntry {
+        Timer::insert(&Timer::process(), deadline, Due::Wake(waker.clone()))
+    }
+
+    /// Takes every entry due by `now` out of every shard: the tokens still alive, and the wakers.
+    fn take_due(&self, now: Instant) -> (Vec<Arc<Inner>>, Vec<Waker>) {
         let tick = self.tick_floor(now);
         let mut due = Vec::new();
         for shard in self.shards.iter() {
             lock(&shard.0).poll(tick, &mut due); // (T2) one shard at a time
         }
-        due.iter().filter_map(Weak::upgrade).collect()
+        let (mut tokens, mut wakers) = (Vec::new(), Vec::new());
+        for entry in due {
+            match entry {
+                Due::Token(token) => tokens.extend(token.upgrade()),
+                Due::Wake(waker) => wakers.push(waker),
+            }
+        }
+        (tokens, wakers)
     }
 
-    /// Triggers every token whose deadline is at or before `now`, with their callbacks, on the
-    /// caller's thread (a `ManualClock`'s `advance`).
+    /// Triggers every token whose deadline is at or before `now`, with their callbacks, and wakes
+    /// the timed waits due, on the caller's thread (a `ManualClock`'s `advance`).
     pub(crate) fn fire_due(&self, now: Instant) {
-        for token in self.take_due(now) {
+        let (tokens, wakers) = self.take_due(now);
+        for token in tokens {
             Inner::trigger(&token, Cause::Deadline, None);
         }
+        wakers.into_iter().for_each(Waker::wake);
     }
 
     /// How many deadlines are pending (for tests: a token gone early must leave none).
@@ -215,7 +264,8 @@ impl Timer {
         let mut idle_once = false;
         loop {
             let mut callbacks = Vec::new();
-            for token in self.take_due(Instant::now()) {
+            let (tokens, wakers) = self.take_due(Instant::now());
+            for token in tokens {
                 // (T4) marks and wakes here; the callbacks go to the runner.
                 Inner::trigger_with_callbacks(
                     &token,
@@ -224,6 +274,8 @@ impl Timer {
                     Callbacks::Collect(&mut callbacks),
                 );
             }
+            // A `Waker` is the executor's code, not the user's (T4).
+            wakers.into_iter().for_each(Waker::wake);
             crate::runner::run_elsewhere(callbacks);
 
             let mut notified = driver

@@ -227,10 +227,11 @@ impl CancelToken {
     }
 
     /// Like [`cancellable_wait`](Self::cancellable_wait), giving up after `timeout` with
-    /// [`WaitError::TimedOut`](crate::WaitError::TimedOut). The timeout is a
-    /// [`with_timeout`](Self::with_timeout) child token, a deadline in the process-wide timer (no
-    /// thread or task per call), so it works on any executor. An ancestor's trigger, its own
-    /// deadline included, is [`WaitError::Cancelled`](crate::WaitError::Cancelled).
+    /// [`WaitError::TimedOut`](crate::WaitError::TimedOut). The timeout counts from the first
+    /// poll (at once under `.await`) and is an entry in the process-wide timer that wakes the
+    /// waiting task: no token, thread or task per call, and any executor. The token is asked
+    /// before the timeout: its trigger (or an ancestor's, or their own deadlines) is
+    /// [`WaitError::Cancelled`](crate::WaitError::Cancelled).
     ///
     /// A zero timeout has passed before the first poll: like a token triggered before the call,
     /// it never polls the work, even work that is ready.
@@ -239,7 +240,7 @@ impl CancelToken {
         work: F,
         timeout: Duration,
     ) -> CancellableWaitTimeout<F::IntoFuture> {
-        CancellableWaitTimeout::new(self.with_timeout(timeout), timeout, work.into_future())
+        CancellableWaitTimeout::new(self.clone(), timeout, work.into_future())
     }
 
     /// A child of this token, named like it, that triggers itself after `timeout` with

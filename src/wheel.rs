@@ -116,6 +116,12 @@ impl<T> Wheel<T> {
         Some(value)
     }
 
+    /// The entry named by `key`; `None` if it was already handed out or removed.
+    pub(crate) fn get_mut(&mut self, key: Key) -> Option<&mut T> {
+        let entry = self.entries.get_mut(key.index as usize)?;
+        (entry.generation == key.generation).then_some(&mut entry.value)
+    }
+
     /// The tick at which the next entry may be due (a slot to empty), or `None` when empty. Polling
     /// before it hands out nothing.
     pub(crate) fn next_expiration(&self) -> Option<u64> {
