@@ -11,7 +11,7 @@
 //!
 //! A timed wait's deadline is asked right after the token each time (so a token triggered by
 //! then is the cause, not the timeout), and is no token: an entry in the process timer that
-//! wakes the task ([`Timer::wake_at`]), made by the first poll, from which the timeout counts.
+//! wakes the task ([`Timer::wake_after`]), made by the first poll, from which the timeout counts.
 //!
 //! Dropping the race drops the work it owns: Rust's way of cancelling it. `Drain::track`'s
 //! `Tracked` races its work against the drain's abort token with the same `Race`.
@@ -20,7 +20,7 @@ use std::borrow::Borrow;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
@@ -153,8 +153,7 @@ impl Deadline {
             if self.timeout.is_zero() {
                 return true;
             }
-            let at = Instant::now().checked_add(self.timeout);
-            self.entry = at.map(|at| Timer::wake_at(at, cx.waker()));
+            self.entry = Timer::wake_after(self.timeout, cx.waker());
             self.just_made = true;
             return false;
         }

@@ -17,8 +17,8 @@
 //!
 //! 1. **(T1)** A wheel holds `Weak`s of tokens: a deadline keeps no token alive. A token cancels
 //!    its entry when it triggers or drops (see `graph`), so a token that goes away early leaves
-//!    nothing here. The other kind of entry, a timed wait's ([`Timer::wake_at`]), holds its task's
-//!    `Waker` and is removed when the wait is dropped or done.
+//!    nothing here. The other kind of entry, a timed wait's ([`Timer::wake_after`]), holds its
+//!    task's `Waker` and is removed when the wait is dropped or done.
 //! 2. **(T2)** *Lock order* (graph's I5): a shard's lock is never held together with a node lock
 //!    nor with another shard's. Due entries are taken out under the lock; the tokens are triggered
 //!    after unlocking. The process thread's sleep lock is taken before a shard lock, never after:
@@ -164,7 +164,11 @@ impl Timer {
     /// The first tick at or after `deadline`: an entry handed out at that tick is never early.
     /// (In `u64` arithmetic: a `u128` division would cost more than the whole insertion.)
     fn tick_ceil(&self, deadline: Instant) -> u64 {
-        let since = deadline.saturating_duration_since(self.origin);
+        Timer::tick_ceil_since(deadline.saturating_duration_since(self.origin))
+    }
+
+    /// [`tick_ceil`](Timer::tick_ceil) of the instant `since` after the origin.
+    fn tick_ceil_since(since: Duration) -> u64 {
         let sub_ms = u64::from(since.subsec_nanos()).div_ceil(1_000_000);
         since
             .as_secs()
@@ -203,7 +207,10 @@ impl Timer {
     /// Puts `due` in this thread's shard, due at `deadline`'s tick, and wakes the process thread
     /// if it would sleep past it (T3).
     fn insert(timer: &TimerRef, deadline: Instant, due: Due) -> TimerEntry {
-        let tick = timer.tick_ceil(deadline);
+        Timer::insert_at_tick(timer, timer.tick_ceil(deadline), due)
+    }
+
+    fn insert_at_tick(timer: &TimerRef, tick: u64, due: Due) -> TimerEntry {
         let shard = thread_index() & (timer.shards.len() - 1);
         let key = lock(&timer.shards[shard].0).insert(tick, due);
         // (T2) the shard is unlocked before the sleep lock may be taken.
@@ -217,10 +224,20 @@ impl Timer {
         }
     }
 
-    /// A timed wait's entry in the process timer: wakes `waker` at `deadline` (never before), until
-    /// [`TimerEntry::refresh`] gives it another waker or [`TimerEntry::cancel`] removes it.
-    pub(crate) fn wake_at(deadline: Instant, waker: &Waker) -> TimerEntry {
-        Timer::insert(&Timer::process(), deadline, Due::Wake(waker.clone()))
+    /// A timed wait's entry in the process timer: wakes `waker` once `timeout` from now has
+    /// passed (never before), until [`TimerEntry::refresh`] gives it another waker or
+    /// [`TimerEntry::cancel`] removes it. `None` for a timeout too large to represent. (One clock
+    /// read, and the tick counted from it without making an `Instant`: the clock read is the
+    /// largest part of a timed wait.)
+    pub(crate) fn wake_after(timeout: Duration, waker: &Waker) -> Option<TimerEntry> {
+        let timer = Timer::process();
+        let since = Instant::now().saturating_duration_since(timer.origin);
+        let tick = Timer::tick_ceil_since(since.checked_add(timeout)?);
+        Some(Timer::insert_at_tick(
+            &timer,
+            tick,
+            Due::Wake(waker.clone()),
+        ))
     }
 
     /// Takes every entry due by `now` out of every shard: the tokens still alive, and the wakers.
