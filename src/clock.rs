@@ -72,6 +72,15 @@ impl ManualClock {
         parent.deadline_child(&self.timer, Some(deadline), self.now())
     }
 
+    /// A timed wait's entry in this clock's timer (for the loom models: `__private`).
+    pub(crate) fn wake_after(
+        &self,
+        timeout: Duration,
+        waker: &std::task::Waker,
+    ) -> Option<crate::timer::TimerEntry> {
+        Timer::wake_after_on(&self.timer, self.now(), timeout, waker)
+    }
+
     /// How many deadlines on this clock are still pending. A deadline token that triggers or is
     /// dropped before its deadline takes its entry out at once.
     pub fn pending(&self) -> usize {

@@ -71,6 +71,39 @@ pub mod __private {
         }
     }
 
+    /// A timed wait's timer entry (what `cancellable_wait_timeout` keeps), on a `ManualClock`.
+    pub struct WakeEntry(Option<crate::timer::TimerEntry>);
+
+    impl std::fmt::Debug for WakeEntry {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("WakeEntry")
+        }
+    }
+
+    /// Makes an entry in `clock`'s timer that wakes `waker` once `timeout` has passed on it.
+    pub fn wake_entry(
+        clock: &crate::ManualClock,
+        timeout: std::time::Duration,
+        waker: &std::task::Waker,
+    ) -> WakeEntry {
+        WakeEntry(clock.wake_after(timeout, waker))
+    }
+
+    impl WakeEntry {
+        /// Whether the entry is still pending; if so it wakes `waker` from now on.
+        pub fn refresh(&self, waker: &std::task::Waker) -> bool {
+            self.0.as_ref().is_some_and(|entry| entry.refresh(waker))
+        }
+
+        /// Takes the entry out (a no-op once it fired).
+        pub fn cancel(mut self) {
+            self.0
+                .take()
+                .into_iter()
+                .for_each(crate::timer::TimerEntry::cancel);
+        }
+    }
+
     /// One sweep of the lanes' tables, as the sweeper thread does every `SWEEP`.
     pub fn sweep_lanes() {
         crate::lanes::sweep();

@@ -230,14 +230,20 @@ impl Timer {
     /// read, and the tick counted from it without making an `Instant`: the clock read is the
     /// largest part of a timed wait.)
     pub(crate) fn wake_after(timeout: Duration, waker: &Waker) -> Option<TimerEntry> {
-        let timer = Timer::process();
-        let since = Instant::now().saturating_duration_since(timer.origin);
+        Timer::wake_after_on(&Timer::process(), Instant::now(), timeout, waker)
+    }
+
+    /// [`wake_after`](Timer::wake_after) in `timer`, whose clock reads `now` (a `ManualClock`'s, in
+    /// the loom models).
+    pub(crate) fn wake_after_on(
+        timer: &TimerRef,
+        now: Instant,
+        timeout: Duration,
+        waker: &Waker,
+    ) -> Option<TimerEntry> {
+        let since = now.saturating_duration_since(timer.origin);
         let tick = Timer::tick_ceil_since(since.checked_add(timeout)?);
-        Some(Timer::insert_at_tick(
-            &timer,
-            tick,
-            Due::Wake(waker.clone()),
-        ))
+        Some(Timer::insert_at_tick(timer, tick, Due::Wake(waker.clone())))
     }
 
     /// Takes every entry due by `now` out of every shard: the tokens still alive, and the wakers.

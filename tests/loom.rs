@@ -38,29 +38,12 @@ use std::time::Duration;
 
 use cancel_token::{CancelToken, Reason};
 
+use loom::sync::atomic::AtomicUsize;
 use loom::sync::atomic::Ordering::SeqCst;
-use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::thread;
 
-/// A waker that records whether it was woken. The flag is a loom atomic, so the model sees the
-/// wake as an operation of the waking thread.
-struct Flag(AtomicBool);
-
-impl Flag {
-    fn new() -> Arc<Flag> {
-        Arc::new(Flag(AtomicBool::new(false)))
-    }
-
-    fn woken(&self) -> bool {
-        self.0.load(SeqCst)
-    }
-}
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.0.store(true, SeqCst);
-    }
-}
+mod loom_support;
+use loom_support::Flag;
 
 fn poll_once<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
     std::pin::Pin::new(future).poll(&mut Context::from_waker(waker))

@@ -1,5 +1,6 @@
 //! Loom models of the synchronisation added beyond the seed: callbacks registered or unregistered
-//! while the token triggers, and a deadline expiring while the token is triggered by hand.
+//! while the token triggers, a deadline expiring while the token is triggered by hand, and a
+//! timed wait's timer entry moved to a new waker while it fires.
 //!
 //! Deadlines run on a `ManualClock`, whose timer is driven by the model's own thread: the timer's
 //! std lock is never held across a loom operation, so it cannot block the model's scheduler.
@@ -9,12 +10,17 @@
 #![cfg(loom)]
 
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::Duration;
 
+use cancel_token::__private::wake_entry;
 use cancel_token::{CancelToken, ManualClock, Reason};
 use loom::sync::atomic::AtomicUsize;
 use loom::sync::atomic::Ordering::SeqCst;
 use loom::thread;
+
+mod loom_support;
+use loom_support::Flag;
 
 fn counting_callback(count: &Arc<AtomicUsize>) -> impl FnOnce() + Send + 'static {
     let count = count.clone();
@@ -146,4 +152,51 @@ fn deadline_insertion_vs_expiry_vs_drop() {
         assert!(inserted.reason().unwrap().is_deadline());
         assert_eq!(clock.pending(), 0);
     });
+}
+
+/// A timed wait's timer entry (what `cancellable_wait_timeout` keeps) moved to a new waker, as a
+/// re-poll does, while the clock's advance fires it: either the move finds it pending, and then
+/// the new waker is the one woken and the old one never is, or it finds it fired, and then the
+/// old waker was woken (the wait's poll sees its timeout). No wake-up is lost either way.
+#[test]
+fn timed_wait_entry_refresh_vs_fire() {
+    use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
+    // Both outcomes must be explored, or the model covers less than it claims.
+    static MOVED: StdAtomicUsize = StdAtomicUsize::new(0);
+    static FIRED_FIRST: StdAtomicUsize = StdAtomicUsize::new(0);
+    loom::model(|| {
+        let clock = Arc::new(ManualClock::new());
+        let (old, new) = (Flag::new(), Flag::new());
+        let (old_waker, new_waker) = (Waker::from(old.clone()), Waker::from(new.clone()));
+        let entry = wake_entry(&clock, Duration::from_millis(5), &old_waker);
+        let advancing = {
+            let clock = clock.clone();
+            thread::spawn(move || clock.advance(Duration::from_millis(10)))
+        };
+        let pending = entry.refresh(&new_waker);
+        advancing.join().unwrap();
+        if pending {
+            MOVED.fetch_add(1, Relaxed);
+            assert!(
+                new.woken() && !old.woken(),
+                "the moved entry woke the wrong waker"
+            );
+        } else {
+            FIRED_FIRST.fetch_add(1, Relaxed);
+            assert!(
+                old.woken() && !new.woken(),
+                "a fired entry's waker was never woken"
+            );
+        }
+        entry.cancel();
+        assert_eq!(clock.pending(), 0);
+    });
+    assert!(
+        MOVED.load(Relaxed) > 0,
+        "no execution moved the entry before it fired"
+    );
+    assert!(
+        FIRED_FIRST.load(Relaxed) > 0,
+        "no execution fired the entry first"
+    );
 }
