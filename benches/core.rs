@@ -435,12 +435,8 @@ where
 
 const PAIRS: usize = 10;
 
-/// `PAIRS` rounds of one `ours` and one `tokio` fan-out, alternating which goes first, printed
-/// as medians and the median of the per-round ratios.
-///
-/// On a machine shared with other work, load that changes over the seconds criterion spends on
-/// `ours` before it starts `tokio` skews the criterion ratio; the two halves of a pair run
-/// within a second of each other, so a pair's ratio is much less exposed to it.
+/// `PAIRS` rounds of one `ours` and one `tokio` fan-out, alternating which goes first
+/// (`support::paired`), printed as medians and the median of the per-round ratios.
 fn fanout_paired(rt: &tokio::runtime::Runtime) {
     let ours = || {
         let timed = fanout(
@@ -464,34 +460,7 @@ fn fanout_paired(rt: &tokio::runtime::Runtime) {
         );
         timed.as_secs_f64() * 1e3
     };
-    let (mut ours_ms, mut tokio_ms, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..PAIRS {
-        let (o, t) = if round % 2 == 0 {
-            let o = ours();
-            (o, tokio())
-        } else {
-            let t = tokio();
-            (ours(), t)
-        };
-        ours_ms.push(o);
-        tokio_ms.push(t);
-        ratios.push(o / t);
-    }
-    println!(
-        "fanout_100k paired ({PAIRS} alternating rounds, medians) | ours {:.2} ms | tokio {:.2} ms | ratio {:.3}",
-        median(ours_ms),
-        median(tokio_ms),
-        median(ratios)
-    );
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    match values.len() % 2 {
-        1 => values[mid],
-        _ => (values[mid - 1] + values[mid]) / 2.0,
-    }
+    support::paired(PAIRS, ours, tokio).print("fanout_100k", PAIRS, "ms");
 }
 
 fn fanout_100k(c: &mut Criterion) {

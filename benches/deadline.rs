@@ -83,13 +83,13 @@ fn timeout_token(c: &mut Criterion) {
     });
     group.finish();
 
+    let ours = CancelToken::new("ours");
+    let theirs = CancellationToken::new();
     // `cargo bench` passes `--bench`; `cargo test --benches` runs each benchmark once as a smoke
     // test, which the paired rounds are not.
     if std::env::args().any(|arg| arg == "--bench") {
-        timed_wait_paired();
+        timed_wait_paired(&ours, &theirs);
     }
-    let ours = CancelToken::new("ours");
-    let theirs = CancellationToken::new();
     let mut group = c.benchmark_group("timed_wait_poll_drop");
     group.bench_function("ours", |b| {
         b.iter(|| poll_once(ours.cancellable_wait_timeout(std::future::pending::<()>(), FAR)))
@@ -100,48 +100,29 @@ fn timeout_token(c: &mut Criterion) {
     group.finish();
 }
 
-/// `timed_wait_poll_drop` again, as alternating rounds of ours and tokio's (each round 200,000
-/// iterations, which goes first alternating), printed as the median of the per-round ratios: on
-/// this VM, whose speed drifts over the seconds criterion spends on one side before the other,
-/// a pair's two halves run within milliseconds of each other.
-fn timed_wait_paired() {
+/// `timed_wait_poll_drop` again, as alternating rounds of ours and tokio's (`support::paired`,
+/// each round 200,000 iterations), printed as the median of the per-round ratios. Called with
+/// `timeout_token`'s runtime entered, which tokio's timeout needs.
+fn timed_wait_paired(ours: &CancelToken, theirs: &CancellationToken) {
     const ROUNDS: usize = 20;
     const ITERATIONS: u32 = 200_000;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
-    let _entered = runtime.enter();
-    let ours = CancelToken::new("ours");
-    let theirs = CancellationToken::new();
-    let time = |f: &dyn Fn()| {
+    let per_iteration = |once: &dyn Fn()| {
         let start = std::time::Instant::now();
         for _ in 0..ITERATIONS {
-            f();
+            once();
         }
-        start.elapsed() / ITERATIONS
+        start.elapsed().as_secs_f64() * 1e9 / f64::from(ITERATIONS)
     };
-    let ours_once = || poll_once(ours.cancellable_wait_timeout(std::future::pending::<()>(), FAR));
-    let tokio_once = || poll_once(tokio::time::timeout(FAR, theirs.cancelled()));
-    let mut ratios: Vec<f64> = (0..ROUNDS)
-        .map(|round| {
-            let (o, t) = if round % 2 == 0 {
-                let o = time(&ours_once);
-                (o, time(&tokio_once))
-            } else {
-                let t = time(&tokio_once);
-                (time(&ours_once), t)
-            };
-            o.as_secs_f64() / t.as_secs_f64()
-        })
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    println!(
-        "timed_wait_poll_drop paired ({ROUNDS} alternating rounds): median ratio {:.3} (range {:.3} to {:.3})",
-        (ratios[ROUNDS / 2 - 1] + ratios[ROUNDS / 2]) / 2.0,
-        ratios[0],
-        ratios[ROUNDS - 1]
-    );
+    support::paired(
+        ROUNDS,
+        || {
+            per_iteration(&|| {
+                poll_once(ours.cancellable_wait_timeout(std::future::pending::<()>(), FAR))
+            })
+        },
+        || per_iteration(&|| poll_once(tokio::time::timeout(FAR, theirs.cancelled()))),
+    )
+    .print("timed_wait_poll_drop", ROUNDS, "ns");
 }
 
 fn timeout_with_many_pending(c: &mut Criterion) {

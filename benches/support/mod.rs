@@ -51,3 +51,66 @@ impl Pair {
         mine.max(self.done.recv().expect("the pair's thread panicked"))
     }
 }
+
+/// Medians over alternating rounds of two measurements: see [`paired`].
+pub struct Paired {
+    pub ours: f64,
+    pub tokio: f64,
+    /// The median of the per-round ratios, and their range.
+    pub ratio: f64,
+    pub lowest: f64,
+    pub highest: f64,
+}
+
+/// `rounds` rounds of one `ours` and one `tokio` measurement, alternating which goes first.
+///
+/// On a machine whose speed drifts (other work, or the VM itself) over the seconds criterion spends
+/// on `ours` before it starts `tokio`, the criterion ratio is skewed; the two halves of a round run
+/// right after each other, so a round's ratio is much less exposed to it.
+pub fn paired(
+    rounds: usize,
+    mut ours: impl FnMut() -> f64,
+    mut tokio: impl FnMut() -> f64,
+) -> Paired {
+    let (mut ours_all, mut tokio_all, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let (o, t) = if round % 2 == 0 {
+            let o = ours();
+            (o, tokio())
+        } else {
+            let t = tokio();
+            (ours(), t)
+        };
+        ours_all.push(o);
+        tokio_all.push(t);
+        ratios.push(o / t);
+    }
+    let lowest = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let highest = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Paired {
+        ours: median(ours_all),
+        tokio: median(tokio_all),
+        ratio: median(ratios),
+        lowest,
+        highest,
+    }
+}
+
+impl Paired {
+    /// One line: the medians of both sides in `unit` (as measured), and the ratio with its range.
+    pub fn print(&self, what: &str, rounds: usize, unit: &str) {
+        println!(
+            "{what} paired ({rounds} alternating rounds, medians) | ours {:.2} {unit} | tokio {:.2} {unit} | ratio {:.3} (range {:.3} to {:.3})",
+            self.ours, self.tokio, self.ratio, self.lowest, self.highest
+        );
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    match values.len() % 2 {
+        1 => values[mid],
+        _ => (values[mid - 1] + values[mid]) / 2.0,
+    }
+}
