@@ -221,6 +221,11 @@ mod state {
         !is_triggered(state) && state != NEVER
     }
 
+    /// Live, not sharded yet, and no lane (which never shards: `lanes` L1).
+    pub(super) fn can_shard(state: u32) -> bool {
+        is_live(state) && state & (SHARDED | LANE) == 0
+    }
+
     pub(super) fn encode(cause: Cause) -> u32 {
         TRIGGERED
             | match cause {
@@ -318,15 +323,23 @@ impl Inner {
     /// tests and models). Does nothing to a lane, or to a token no longer live.
     pub(crate) fn shard(&self) {
         let _node = lock(&self.node);
+        self.shard_locked();
+    }
+
+    /// [`shard`](Inner::shard), with this token's node lock held by the caller.
+    fn shard_locked(&self) {
         let state = self.state.load(Relaxed);
-        if state::is_live(state) && state & state::LANE == 0 {
-            self.state.store(state | state::SHARDED, Relaxed); // (I1) under the lock
+        if state::can_shard(state) {
+            // (I1) under the lock, and the state stays live: only the path later children take
+            // changes (lanes L1).
+            self.state.store(state | state::SHARDED, Relaxed);
         }
     }
 
     /// Whether this token's children go through lanes.
     pub(crate) fn is_sharded(&self) -> bool {
-        self.state.load(Relaxed) & state::SHARDED != 0 && state::is_live(self.state.load(Relaxed))
+        let state = self.state.load(Relaxed);
+        state::is_live(state) && state & state::SHARDED != 0
     }
 
     /// Whether this token is a lane of `parent`.
@@ -357,12 +370,10 @@ impl Inner {
                 via: 0,
             });
             child.key_in_parent.store(slab_key(key), Relaxed);
-            if contended && state & (state::SHARDED | state::LANE) == 0 {
+            if contended && state::can_shard(state) {
                 node.contended += 1;
                 if node.contended >= SHARD_AFTER {
-                    // (I1) under the lock, and the state stays live: only the path later
-                    // children take changes (lanes L1).
-                    parent.state.store(state | state::SHARDED, Relaxed);
+                    parent.shard_locked();
                 }
             }
         }

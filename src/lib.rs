@@ -65,10 +65,7 @@ pub mod __private {
 
     /// How many entries the process timer holds: deadlines of tokens and timed waits.
     pub fn process_timer_entries() -> usize {
-        match crate::timer::Timer::process() {
-            crate::timer::TimerRef::Process(timer) => timer.pending(),
-            crate::timer::TimerRef::Manual(timer) => timer.pending(),
-        }
+        crate::timer::Timer::process().pending()
     }
 
     /// A timed wait's timer entry (what `cancellable_wait_timeout` keeps), on a `ManualClock`.
