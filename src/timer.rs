@@ -196,7 +196,8 @@ impl Timer {
             Inner::trigger(token, Cause::Deadline, None);
             return;
         }
-        let entry = Timer::insert(timer, deadline, Due::Token(Arc::downgrade(token)));
+        let tick = timer.tick_ceil(deadline);
+        let entry = Timer::insert(timer, tick, Due::Token(Arc::downgrade(token)));
         // Handed to the token after the entry exists, so a trigger racing with us still finds it to
         // cancel; a token that triggered first gives it straight back.
         if let Err(entry) = Inner::set_timer(token, entry, deadline) {
@@ -204,13 +205,9 @@ impl Timer {
         }
     }
 
-    /// Puts `due` in this thread's shard, due at `deadline`'s tick, and wakes the process thread
+    /// Puts `due` in this thread's shard, due at `tick`, and wakes the process thread
     /// if it would sleep past it (T3).
-    fn insert(timer: &TimerRef, deadline: Instant, due: Due) -> TimerEntry {
-        Timer::insert_at_tick(timer, timer.tick_ceil(deadline), due)
-    }
-
-    fn insert_at_tick(timer: &TimerRef, tick: u64, due: Due) -> TimerEntry {
+    fn insert(timer: &TimerRef, tick: u64, due: Due) -> TimerEntry {
         let shard = thread_index() & (timer.shards.len() - 1);
         let key = lock(&timer.shards[shard].0).insert(tick, due);
         // (T2) the shard is unlocked before the sleep lock may be taken.
@@ -243,7 +240,7 @@ impl Timer {
     ) -> Option<TimerEntry> {
         let since = now.saturating_duration_since(timer.origin);
         let tick = Timer::tick_ceil_since(since.checked_add(timeout)?);
-        Some(Timer::insert_at_tick(timer, tick, Due::Wake(waker.clone())))
+        Some(Timer::insert(timer, tick, Due::Wake(waker.clone())))
     }
 
     /// Takes every entry due by `now` out of every shard: the tokens still alive, and the wakers.
