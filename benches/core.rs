@@ -9,9 +9,10 @@
 //! `trigger_to_all_woken` (1 and 1,000 waiting tasks) and `fanout_100k`. The `floor_*`
 //! functions time the least any design of that kind must do, for the lowest ratio it could show.
 //! Two figures are printed rather than timed by criterion: `heap`, the bytes a root (and a child)
-//! token allocates, measured with the counting global allocator below; and `fanout_100k paired`,
-//! the fan-out timed in alternating ours/tokio rounds, a cross-check of the criterion figures on a
-//! machine shared with other work.
+//! token allocates, measured with the counting global allocator below; and the `paired` lines,
+//! `child_create_drop`, `wait_poll_drop` (with their floors) and `fanout_100k` timed in alternating
+//! ours/tokio rounds (`support::paired`), a cross-check of the criterion figures on a machine whose
+//! speed drifts.
 //! `benches/ratios.py` turns criterion's estimates into the ours/tokio table of
 //! `benches/RESULTS.md`.
 //!
@@ -21,7 +22,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::{Future, poll_fn};
 use std::hint::black_box;
 use std::pin::pin;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Waker};
@@ -243,33 +244,63 @@ fn check(c: &mut Criterion) {
     group.finish();
 }
 
+/// The least any design does that heap-allocates a child and registers it under its parent's
+/// lock (tokio-util's and ours both do): one 64-byte allocation and free, and two round trips of an
+/// uncontended std `Mutex`, one to register and one to deregister. Its ratio to `tokio` bounds every
+/// such design's ratio from below on this machine.
+fn floor_alloc_2locks(parent: &Mutex<usize>) {
+    let child = black_box(Box::new([0_u8; 64]));
+    register_and_deregister(parent);
+    drop(child);
+}
+
+/// Lower still: a design that recycles children's allocations (no allocator call) keeps only the
+/// two round trips and a child's hold on its parent, one atomic increment and one decrement of the
+/// parent's count (the child's own count is left out: this is a bound from below).
+fn floor_pooled_2locks_count(parent: &Mutex<usize>, parent_count: &AtomicUsize) {
+    black_box(parent_count).fetch_add(1, Relaxed);
+    register_and_deregister(parent);
+    black_box(parent_count).fetch_sub(1, Release);
+}
+
 fn child_create_drop(c: &mut Criterion) {
     let mut group = c.benchmark_group("child_create_drop");
     let ours = CancelToken::new("root");
     let tokio = CancellationToken::new();
-    group.bench_function("ours", |b| b.iter(|| drop(black_box(ours.child("c")))));
-    group.bench_function("tokio", |b| b.iter(|| drop(black_box(tokio.child_token()))));
+    let parent = Mutex::new(0_usize);
+    let parent_count = AtomicUsize::new(1);
+    let ours_child = || drop(black_box(ours.child("c")));
+    let tokio_child = || drop(black_box(tokio.child_token()));
+    if support::benchmarking() {
+        const ROUNDS: usize = 20;
+        let what = "child_create_drop";
+        support::paired_ns(ROUNDS, ours_child, tokio_child).print(what, ROUNDS, "ns");
+        support::paired_ns(ROUNDS, || floor_alloc_2locks(&parent), tokio_child).print_as(
+            what,
+            "floor_alloc_2locks",
+            ROUNDS,
+            "ns",
+        );
+        support::paired_ns(
+            ROUNDS,
+            || floor_pooled_2locks_count(&parent, &parent_count),
+            tokio_child,
+        )
+        .print_as(what, "floor_pooled_2locks_count", ROUNDS, "ns");
+    }
+    group.bench_function("ours", |b| b.iter(ours_child));
+    group.bench_function("tokio", |b| b.iter(tokio_child));
     // How the cost grows with work: the same, beside 100,000 live children of the same parent.
     let ours_siblings: Vec<_> = (0..SIBLINGS).map(|_| ours.child("s")).collect();
     let tokio_siblings: Vec<_> = (0..SIBLINGS).map(|_| tokio.child_token()).collect();
-    group.bench_function("ours_100k_siblings", |b| {
-        b.iter(|| drop(black_box(ours.child("c"))))
-    });
-    group.bench_function("tokio_100k_siblings", |b| {
-        b.iter(|| drop(black_box(tokio.child_token())))
-    });
+    group.bench_function("ours_100k_siblings", |b| b.iter(ours_child));
+    group.bench_function("tokio_100k_siblings", |b| b.iter(tokio_child));
     drop((ours_siblings, tokio_siblings));
-    // The least any design does that heap-allocates a child and registers it under its parent's
-    // lock (tokio-util's and ours both do): one 64-byte allocation and free, and two round trips
-    // of an uncontended std `Mutex`, one to register and one to deregister. Its ratio to `tokio`
-    // bounds every such design's ratio from below on this machine.
-    let parent = Mutex::new(0_usize);
     group.bench_function("floor_alloc_2locks", |b| {
-        b.iter(|| {
-            let child = black_box(Box::new([0_u8; 64]));
-            register_and_deregister(&parent);
-            drop(child);
-        })
+        b.iter(|| floor_alloc_2locks(&parent))
+    });
+    group.bench_function("floor_pooled_2locks_count", |b| {
+        b.iter(|| floor_pooled_2locks_count(&parent, &parent_count))
     });
     group.finish();
 }
@@ -330,15 +361,28 @@ fn wait_poll_drop(c: &mut Criterion) {
     // The timed loops measure the registering path only if the first poll is pending.
     assert!(pin!(ours.wait()).poll(&mut cx).is_pending());
     assert!(pin!(tokio.cancelled()).poll(&mut cx).is_pending());
-    group.bench_function("ours", |b| {
-        b.iter(|| pin!(black_box(&ours).wait()).poll(&mut cx))
-    });
-    group.bench_function("tokio", |b| {
-        b.iter(|| pin!(black_box(&tokio).cancelled()).poll(&mut cx))
-    });
+    // A `Context` of the no-op waker is two pointers: made afresh in each call, at no cost.
+    let ours_wait = || {
+        let _ = pin!(black_box(&ours).wait()).poll(&mut Context::from_waker(Waker::noop()));
+    };
+    let tokio_wait = || {
+        let _ = pin!(black_box(&tokio).cancelled()).poll(&mut Context::from_waker(Waker::noop()));
+    };
     // The least a waiter list under a std `Mutex` costs: one round trip to register, one to
     // deregister (ours does exactly these two; tokio's does a third for its `is_cancelled`).
     let list = Mutex::new(0_usize);
+    if support::benchmarking() {
+        const ROUNDS: usize = 20;
+        support::paired_ns(ROUNDS, ours_wait, tokio_wait).print("wait_poll_drop", ROUNDS, "ns");
+        support::paired_ns(ROUNDS, || register_and_deregister(&list), tokio_wait).print_as(
+            "wait_poll_drop",
+            "floor_2locks",
+            ROUNDS,
+            "ns",
+        );
+    }
+    group.bench_function("ours", |b| b.iter(ours_wait));
+    group.bench_function("tokio", |b| b.iter(tokio_wait));
     group.bench_function("floor_2locks", |b| {
         b.iter(|| register_and_deregister(&list))
     });
@@ -468,9 +512,7 @@ fn fanout_100k(c: &mut Criterion) {
         .worker_threads(2)
         .build()
         .expect("tokio runtime");
-    // `cargo bench` passes `--bench`; `cargo test --benches` does not, and then criterion runs
-    // each benchmark once as a smoke test, which the 20 paired fan-outs are not.
-    if std::env::args().any(|arg| arg == "--bench") {
+    if support::benchmarking() {
         fanout_paired(&rt);
     }
     let mut group = c.benchmark_group("fanout_100k");

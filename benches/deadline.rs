@@ -7,19 +7,26 @@
 //! drop: registered and removed, like ours). Ratios: `python3 benches/ratios.py`.
 //!
 //! How cost grows with work: `timeout_create_drop/ours_1m_pending` makes and drops a deadline
-//! token while 1,000,000 others are pending. `timeout_two_threads` times two threads making and
+//! token while 1,000,000 others are pending, and `ours_owned_name` one whose parent's name was
+//! made at run time. `timeout_two_threads` times two threads making and
 //! dropping timeouts at once (ours: `with_timeout` tokens; tokio: armed `timeout`s on a 2-worker
 //! runtime, one task per worker), per pair of operations. `accuracy` is printed, not timed by
-//! criterion: how late 10,000 deadlines 1 to 50 ms out fire (p50, p99, max), seen by a thread
+//! criterion: how late 10,000 deadlines 10 to 60 ms out fire (p50, p99, max), seen by a thread
 //! waiting on each.
+//!
+//! Under `cargo bench`, the rows are also measured as alternating rounds of ours and tokio's
+//! (`support::paired`), printed before criterion's figures: medians and the median of the
+//! per-round ratios, steadier than criterion's ratio on a machine whose speed drifts. The floors
+//! are measured against tokio in the same way.
 //!
 //! Run: `cargo bench --bench deadline`.
 
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
+use std::sync::Mutex;
 use std::task::{Context, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cancel_token::CancelToken;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -38,6 +45,57 @@ fn poll_once<F: Future>(future: F) {
     assert!(pending, "the benchmarked future must stay pending");
 }
 
+/// One `with_timeout` token made and dropped.
+fn ours_timeout(root: &CancelToken) {
+    drop(black_box(root.with_timeout(FAR)));
+}
+
+/// One `tokio::time::timeout` made, polled once (which registers it in the timer) and dropped.
+fn tokio_armed_timeout() {
+    poll_once(tokio::time::timeout(FAR, std::future::pending::<()>()));
+}
+
+/// The least a deadline token that is its own heap allocation costs, whatever its timer: the
+/// token's 64-byte allocation and free, one clock read, and four round trips of an uncontended std
+/// `Mutex` (register with the parent and deregister; insert into a timer and remove). Ours adds the
+/// token's node (a second allocation) and the wheel's own work to this.
+fn floor_alloc_clock_4locks(parent: &Mutex<usize>, timer: &Mutex<usize>) {
+    let token = black_box(Box::new([0_u8; 64]));
+    let deadline = black_box(Instant::now()) + FAR;
+    *black_box(parent).lock().unwrap() += 1;
+    black_box(deadline);
+    *black_box(timer).lock().unwrap() += 1;
+    *black_box(timer).lock().unwrap() -= 1;
+    *black_box(parent).lock().unwrap() -= 1;
+    drop(token);
+}
+
+/// A lower floor, for another design: a token whose deadline enters a timer only once something
+/// observes it (as tokio arms a `Sleep` on its first poll), made and dropped unobserved, still
+/// allocates, reads the clock (its deadline counts from its creation) and registers with its
+/// parent and deregisters.
+fn floor_alloc_clock_2locks(parent: &Mutex<usize>) {
+    let token = black_box(Box::new([0_u8; 64]));
+    let deadline = black_box(Instant::now()) + FAR;
+    *black_box(parent).lock().unwrap() += 1;
+    black_box(deadline);
+    *black_box(parent).lock().unwrap() -= 1;
+    drop(token);
+}
+
+/// The clock read alone, which every deadline counted from now pays, tokio's too.
+fn floor_clock() {
+    black_box(black_box(Instant::now()) + FAR);
+}
+
+fn ours_timed_wait(token: &CancelToken) {
+    poll_once(token.cancellable_wait_timeout(std::future::pending::<()>(), FAR));
+}
+
+fn tokio_timed_wait(token: &CancellationToken) {
+    poll_once(tokio::time::timeout(FAR, token.cancelled()));
+}
+
 fn timeout_token(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -47,11 +105,19 @@ fn timeout_token(c: &mut Criterion) {
     let root = CancelToken::new("root");
     // Start the process timer outside the measurement.
     drop(root.with_timeout(FAR));
+    let (parent, timer) = (Mutex::new(0), Mutex::new(0));
+    let ours = CancelToken::new("ours");
+    let theirs = CancellationToken::new();
+    if support::benchmarking() {
+        single_thread_paired(&root, &parent, &timer, &ours, &theirs);
+    }
 
     let mut group = c.benchmark_group("timeout_create_drop");
-    group.bench_function("ours", |b| {
-        b.iter(|| drop(black_box(root.with_timeout(FAR))))
-    });
+    group.bench_function("ours", |b| b.iter(|| ours_timeout(&root)));
+    // A parent named at run time, as a request or a job often is: its deadline child shares the
+    // name (one count update) instead of copying it.
+    let named = CancelToken::new(format!("request {}", 12_345));
+    group.bench_function("ours_owned_name", |b| b.iter(|| ours_timeout(&named)));
     group.bench_function("tokio_setup", |b| {
         b.iter(|| {
             drop(black_box(tokio::time::timeout(
@@ -60,69 +126,67 @@ fn timeout_token(c: &mut Criterion) {
             )))
         })
     });
-    group.bench_function("tokio_armed", |b| {
-        b.iter(|| poll_once(tokio::time::timeout(FAR, std::future::pending::<()>())))
-    });
-    // The least a deadline token that is its own heap allocation costs, whatever its timer: the
-    // token's 64-byte allocation and free, one clock read, and four round trips of an uncontended
-    // std `Mutex` (register with the parent and deregister; insert into a timer and remove). Ours
-    // adds the token's node (a second allocation) and the wheel's own work to this.
-    let parent = std::sync::Mutex::new(0_usize);
-    let timer = std::sync::Mutex::new(0_u64);
+    group.bench_function("tokio_armed", |b| b.iter(tokio_armed_timeout));
     group.bench_function("floor_alloc_clock_4locks", |b| {
-        b.iter(|| {
-            let token = black_box(Box::new([0_u8; 64]));
-            let deadline = black_box(std::time::Instant::now()) + FAR;
-            *black_box(&parent).lock().unwrap() += 1;
-            black_box(deadline);
-            *black_box(&timer).lock().unwrap() += 1;
-            *black_box(&timer).lock().unwrap() -= 1;
-            *black_box(&parent).lock().unwrap() -= 1;
-            drop(token);
-        })
+        b.iter(|| floor_alloc_clock_4locks(&parent, &timer))
     });
+    group.bench_function("floor_alloc_clock_2locks", |b| {
+        b.iter(|| floor_alloc_clock_2locks(&parent))
+    });
+    group.bench_function("floor_clock", |b| b.iter(floor_clock));
     group.finish();
 
-    let ours = CancelToken::new("ours");
-    let theirs = CancellationToken::new();
-    // `cargo bench` passes `--bench`; `cargo test --benches` runs each benchmark once as a smoke
-    // test, which the paired rounds are not.
-    if std::env::args().any(|arg| arg == "--bench") {
-        timed_wait_paired(&ours, &theirs);
-    }
     let mut group = c.benchmark_group("timed_wait_poll_drop");
-    group.bench_function("ours", |b| {
-        b.iter(|| poll_once(ours.cancellable_wait_timeout(std::future::pending::<()>(), FAR)))
-    });
-    group.bench_function("tokio_armed", |b| {
-        b.iter(|| poll_once(tokio::time::timeout(FAR, theirs.cancelled())))
-    });
+    group.bench_function("ours", |b| b.iter(|| ours_timed_wait(&ours)));
+    group.bench_function("tokio_armed", |b| b.iter(|| tokio_timed_wait(&theirs)));
     group.finish();
 }
 
-/// `timed_wait_poll_drop` again, as alternating rounds of ours and tokio's (`support::paired`,
-/// each round 200,000 iterations), printed as the median of the per-round ratios. Called with
+/// The single-thread deadline rows again, and their floors, as alternating rounds beside tokio's
+/// (`support::paired_ns`), printed as medians and the median of the per-round ratios. Called with
 /// `timeout_token`'s runtime entered, which tokio's timeout needs.
-fn timed_wait_paired(ours: &CancelToken, theirs: &CancellationToken) {
+fn single_thread_paired(
+    root: &CancelToken,
+    parent: &Mutex<usize>,
+    timer: &Mutex<usize>,
+    ours: &CancelToken,
+    theirs: &CancellationToken,
+) {
     const ROUNDS: usize = 20;
-    const ITERATIONS: u32 = 200_000;
-    let per_iteration = |once: &dyn Fn()| {
-        let start = std::time::Instant::now();
-        for _ in 0..ITERATIONS {
-            once();
-        }
-        start.elapsed().as_secs_f64() * 1e9 / f64::from(ITERATIONS)
+    let print = |what: &str, first: &str, paired: support::Paired| {
+        paired.print_as(what, first, ROUNDS, "ns");
     };
-    support::paired(
-        ROUNDS,
-        || {
-            per_iteration(&|| {
-                poll_once(ours.cancellable_wait_timeout(std::future::pending::<()>(), FAR))
-            })
-        },
-        || per_iteration(&|| poll_once(tokio::time::timeout(FAR, theirs.cancelled()))),
-    )
-    .print("timed_wait_poll_drop", ROUNDS, "ns");
+    let armed = || tokio_armed_timeout();
+    let timeout = "timeout_create_drop (vs tokio_armed)";
+    print(
+        timeout,
+        "ours",
+        support::paired_ns(ROUNDS, || ours_timeout(root), armed),
+    );
+    print(
+        timeout,
+        "floor_alloc_clock_4locks",
+        support::paired_ns(ROUNDS, || floor_alloc_clock_4locks(parent, timer), armed),
+    );
+    print(
+        timeout,
+        "floor_alloc_clock_2locks",
+        support::paired_ns(ROUNDS, || floor_alloc_clock_2locks(parent), armed),
+    );
+    print(
+        timeout,
+        "floor_clock",
+        support::paired_ns(ROUNDS, floor_clock, armed),
+    );
+    print(
+        "timed_wait_poll_drop",
+        "ours",
+        support::paired_ns(
+            ROUNDS,
+            || ours_timed_wait(ours),
+            || tokio_timed_wait(theirs),
+        ),
+    );
 }
 
 fn timeout_with_many_pending(c: &mut Criterion) {
@@ -136,7 +200,7 @@ fn timeout_with_many_pending(c: &mut Criterion) {
     drop(pending);
 }
 
-fn two_threads_tokio(runtime: &tokio::runtime::Runtime, per_thread: u64) -> std::time::Duration {
+fn two_threads_tokio(runtime: &tokio::runtime::Runtime, per_thread: u64) -> Duration {
     runtime.block_on(async {
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
         let tasks: Vec<_> = (0..2)
@@ -144,7 +208,7 @@ fn two_threads_tokio(runtime: &tokio::runtime::Runtime, per_thread: u64) -> std:
                 let barrier = barrier.clone();
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    let start = std::time::Instant::now();
+                    let start = Instant::now();
                     for _ in 0..per_thread {
                         poll_once(tokio::time::timeout(FAR, std::future::pending::<()>()));
                     }
@@ -152,7 +216,7 @@ fn two_threads_tokio(runtime: &tokio::runtime::Runtime, per_thread: u64) -> std:
                 })
             })
             .collect();
-        let mut longest = std::time::Duration::ZERO;
+        let mut longest = Duration::ZERO;
         for task in tasks {
             longest = longest.max(task.await.unwrap());
         }
@@ -176,6 +240,22 @@ fn timeout_two_threads(c: &mut Criterion) {
             drop(black_box(root.with_timeout(FAR)));
         }
     });
+    if support::benchmarking() {
+        // Alternating rounds of 200,000 pairs each, as for the single-thread rows.
+        const ROUNDS: usize = 10;
+        let per_pair = |took: Duration| took.as_secs_f64() * 1e9 / f64::from(PAIRS_PER_ROUND);
+        let pairs = u64::from(PAIRS_PER_ROUND);
+        support::paired(
+            ROUNDS,
+            || per_pair(pair.run(pairs, &ours)),
+            || per_pair(two_threads_tokio(&runtime, pairs)),
+        )
+        .print(
+            "timeout_two_threads (vs tokio_armed), per pair",
+            ROUNDS,
+            "ns",
+        );
+    }
     group.bench_function("ours", |b| b.iter_custom(|n| pair.run(n, &ours)));
     group.bench_function("tokio_armed", |b| {
         b.iter_custom(|n| two_threads_tokio(&runtime, n))
@@ -183,26 +263,33 @@ fn timeout_two_threads(c: &mut Criterion) {
     group.finish();
 }
 
+const PAIRS_PER_ROUND: u32 = 200_000;
+
 fn accuracy(_: &mut Criterion) {
+    const DEADLINES: u64 = 10_000;
     let root = CancelToken::new("root");
-    let start = std::time::Instant::now();
-    let tokens: Vec<_> = (0..10_000u64)
+    let start = Instant::now();
+    // 10,000 distinct deadlines spread over 10 to 60 ms (4,999 and 50,000 are coprime), all later
+    // than making the tokens takes: a deadline that passed while the tokens were still being made
+    // would be seen late by the waiter below, however early the timer fired it.
+    let tokens: Vec<_> = (0..DEADLINES)
         .map(|i| {
-            let deadline = start + std::time::Duration::from_micros(1_000 + (i * 4_900) % 49_000);
+            let deadline = start + Duration::from_micros(10_000 + (i * 4_999) % 50_000);
             (root.with_deadline(deadline), deadline)
         })
         .collect();
-    let mut late: Vec<std::time::Duration> = Vec::with_capacity(tokens.len());
+    let made = start.elapsed();
+    let mut late: Vec<Duration> = Vec::with_capacity(tokens.len());
     let mut by_deadline: Vec<_> = tokens.iter().collect();
     by_deadline.sort_by_key(|(_, deadline)| *deadline);
     for (token, deadline) in by_deadline {
         token.wait_blocking();
-        late.push(std::time::Instant::now().saturating_duration_since(*deadline)); // an upper bound: seen by one waiter in turn
+        late.push(Instant::now().saturating_duration_since(*deadline)); // an upper bound: seen by one waiter in turn
     }
     late.sort_unstable();
     let at = |q: f64| late[((late.len() - 1) as f64 * q) as usize];
     println!(
-        "accuracy: 10000 deadlines 1-50 ms out fired late by p50 {:?}, p99 {:?}, max {:?}",
+        "accuracy: {DEADLINES} deadlines 10-60 ms out (made in {made:?}) fired late by p50 {:?}, p99 {:?}, max {:?}",
         at(0.5),
         at(0.99),
         late[late.len() - 1]

@@ -1,4 +1,5 @@
-//! What more than one bench needs: timing two threads doing the same work at once.
+//! What more than one bench needs: timing two threads doing the same work at once, and ours beside
+//! tokio's in alternating rounds.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Barrier};
@@ -99,11 +100,40 @@ pub fn paired(
 impl Paired {
     /// One line: the medians of both sides in `unit` (as measured), and the ratio with its range.
     pub fn print(&self, what: &str, rounds: usize, unit: &str) {
+        self.print_as(what, "ours", rounds, unit);
+    }
+
+    /// [`print`](Paired::print), naming the first side `first` (a floor, say) instead of ours.
+    pub fn print_as(&self, what: &str, first: &str, rounds: usize, unit: &str) {
         println!(
-            "{what} paired ({rounds} alternating rounds, medians) | ours {:.2} {unit} | tokio {:.2} {unit} | ratio {:.3} (range {:.3} to {:.3})",
+            "{what} paired ({rounds} alternating rounds, medians) | {first} {:.2} {unit} | tokio {:.2} {unit} | ratio {:.3} (range {:.3} to {:.3})",
             self.ours, self.tokio, self.ratio, self.lowest, self.highest
         );
     }
+}
+
+/// How many calls a round of [`paired_ns`] times per side.
+pub const ROUND_ITERATIONS: u32 = 200_000;
+
+/// [`paired`] for two operations of nanoseconds: each round times `ROUND_ITERATIONS` calls in a
+/// row of each, and the figures are nanoseconds per call.
+pub fn paired_ns(rounds: usize, mut ours: impl FnMut(), mut tokio: impl FnMut()) -> Paired {
+    paired(rounds, || per_call(&mut ours), || per_call(&mut tokio))
+}
+
+/// Nanoseconds per call of `once`, over `ROUND_ITERATIONS` calls in a row.
+fn per_call(mut once: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..ROUND_ITERATIONS {
+        once();
+    }
+    start.elapsed().as_secs_f64() * 1e9 / f64::from(ROUND_ITERATIONS)
+}
+
+/// Whether this is `cargo bench` (which passes `--bench`) rather than `cargo test --benches`,
+/// which runs each criterion benchmark once as a smoke test: the paired rounds are for the former.
+pub fn benchmarking() -> bool {
+    std::env::args().any(|arg| arg == "--bench")
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
