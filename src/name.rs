@@ -1,7 +1,9 @@
 //! A token's name, in 16 bytes, and a chain's name rendered only when asked for.
 //!
-//! `Cow<'static, str>` takes 24 bytes; boxing the rare owned name behind a thin pointer lets the
+//! `Cow<'static, str>` takes 24 bytes; keeping the rare owned name behind a thin pointer lets the
 //! common `&'static str` case sit in two words, which keeps a root token's allocation at 64 bytes.
+//! That pointer is counted, not owned: a token named like another (a deadline child, named like
+//! its parent) shares the name for one count update, instead of allocating and copying it.
 //!
 //! # Chain names are lazy
 //!
@@ -18,7 +20,8 @@
 //!   chain's parents are handed to the token's `Drop` ([`Name::release`]) to be released one level
 //!   at a time with its other parents (graph.rs, "No recursion").
 //! * **(N2)** A chain's parents are strong references, like every upward edge of the graph: they
-//!   live as long as the chain does. Its node (or, reduced to a child, its inline parent) holds
+//!   live as long as the chain's name does, which is as long as the chain and every token that
+//!   shares its name (its deadline children) live. Its node (or, reduced to a child, its inline parent) holds
 //!   them too, except those `any` does not link: `never()`, and a parent after one already
 //!   triggered, which the name alone then keeps alive.
 
@@ -30,19 +33,17 @@ use crate::graph::Inner;
 #[derive(Clone)]
 pub(crate) enum Name {
     Static(&'static str),
-    /// One thin pointer, so the enum fits in two words.
-    Heap(Box<HeapName>),
+    /// One thin pointer, so the enum fits in two words; shared by the tokens named alike.
+    Heap(Arc<HeapName>),
 }
 
 /// The names that live on the heap: 16 bytes (the variants share `Box<str>`'s non-null niche).
-#[derive(Clone)]
 pub(crate) enum HeapName {
     Owned(Box<str>),
     Chain(Box<Chain>),
 }
 
 /// `"{left}:{right}"`, rendered on first use.
-#[derive(Clone)]
 pub(crate) struct Chain {
     left: Arc<Inner>,
     right: Arc<Inner>,
@@ -52,7 +53,7 @@ pub(crate) struct Chain {
 impl Name {
     /// The name of `left.chain(right)`, not rendered yet.
     pub(crate) fn chain(left: Arc<Inner>, right: Arc<Inner>) -> Name {
-        Name::Heap(Box::new(HeapName::Chain(Box::new(Chain {
+        Name::Heap(Arc::new(HeapName::Chain(Box::new(Chain {
             left,
             right,
             rendered: OnceLock::new(),
@@ -81,13 +82,14 @@ impl Name {
         }
     }
 
-    /// Leaves an empty name and hands a chain's parents to `orphans`, for the token's `Drop` to
-    /// release one level at a time (N1).
+    /// Leaves an empty name and, if this was the last token with it, hands a chain's parents to
+    /// `orphans`, for the token's `Drop` to release one level at a time (N1). (A name another
+    /// token still shares releases nothing: dropping one count runs no other `Drop`.)
     pub(crate) fn release(&mut self, orphans: &mut Vec<Arc<Inner>>) {
         let Name::Heap(heap) = std::mem::replace(self, Name::Static("")) else {
             return;
         };
-        if let HeapName::Chain(chain) = *heap {
+        if let Some(HeapName::Chain(chain)) = Arc::into_inner(heap) {
             orphans.extend([chain.left, chain.right]);
         }
     }
@@ -136,7 +138,7 @@ impl From<Cow<'static, str>> for Name {
     fn from(name: Cow<'static, str>) -> Self {
         match name {
             Cow::Borrowed(name) => Name::Static(name),
-            Cow::Owned(name) => Name::Heap(Box::new(HeapName::Owned(name.into_boxed_str()))),
+            Cow::Owned(name) => Name::Heap(Arc::new(HeapName::Owned(name.into_boxed_str()))),
         }
     }
 }
@@ -149,5 +151,24 @@ mod tests {
     fn a_name_is_two_words_and_its_heap_part_two_more() {
         assert_eq!(std::mem::size_of::<Name>(), 16);
         assert_eq!(std::mem::size_of::<HeapName>(), 16);
+    }
+
+    #[test]
+    fn a_shared_chain_name_hands_its_parents_out_once_by_its_last_holder() {
+        let left = Inner::root(Name::Static("left"));
+        let right = Inner::root(Name::Static("right"));
+        let mut first = Name::chain(left.clone(), right.clone());
+        let mut second = first.clone();
+        let mut orphans = Vec::new();
+        first.release(&mut orphans);
+        assert!(orphans.is_empty(), "still shared: nothing to release");
+        assert_eq!(second.as_str(), "left:right");
+        second.release(&mut orphans);
+        assert_eq!(orphans.len(), 2, "the last holder hands out both parents");
+        drop(orphans);
+        assert_eq!(
+            (Arc::strong_count(&left), Arc::strong_count(&right)),
+            (1, 1)
+        );
     }
 }
