@@ -355,7 +355,8 @@ impl Inner {
     fn child_of(parent: Arc<Inner>, name: Name, live: u32) -> Arc<Inner> {
         // Allocated before locking, to keep the parent's critical section short. Built in place:
         // `Arc::new` builds the value on the stack and copies it into the allocation, which here
-        // costs more than `new_cyclic`'s one extra count update (5 to 11 % of a child: RESULTS run 9).
+        // costs more than `new_cyclic`'s one extra count update (5 to 11 % of a child: RESULTS,
+        // run 9).
         let child = Arc::new_cyclic(|_| Inner::new(name, live, Some(parent), None));
         let parent = child.parent.as_ref().expect("made with its parent");
         let (mut node, contended) = lock_noting_contention(&parent.node);
