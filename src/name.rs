@@ -21,9 +21,9 @@
 //!   at a time with its other parents (graph.rs, "No recursion").
 //! * **(N2)** A chain's parents are strong references, like every upward edge of the graph: they
 //!   live as long as the chain's name does, which is as long as the chain and every token that
-//!   shares its name (its deadline children) live. Its node (or, reduced to a child, its inline parent) holds
-//!   them too, except those `any` does not link: `never()`, and a parent after one already
-//!   triggered, which the name alone then keeps alive.
+//!   shares its name (its deadline children) live. Its node (or, reduced to a child, its inline
+//!   parent) holds them too, except those `any` does not link: `never()`, and a parent after one
+//!   already triggered, which the name alone then keeps alive.
 
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
