@@ -245,9 +245,9 @@ fn check(c: &mut Criterion) {
 }
 
 /// The least any design does that heap-allocates a child and registers it under its parent's
-/// lock (tokio-util's and ours both do): one 64-byte allocation and free, and two round trips of an
-/// uncontended std `Mutex`, one to register and one to deregister. Its ratio to `tokio` bounds every
-/// such design's ratio from below on this machine.
+/// lock (tokio-util's and ours both do): one 64-byte allocation and free, and two round trips of
+/// an uncontended std `Mutex`, one to register and one to deregister. Its ratio to `tokio` bounds
+/// every such design's ratio from below on this machine.
 fn floor_alloc_2locks(parent: &Mutex<usize>) {
     let child = black_box(Box::new([0_u8; 64]));
     register_and_deregister(parent);
@@ -272,21 +272,18 @@ fn child_create_drop(c: &mut Criterion) {
     let ours_child = || drop(black_box(ours.child("c")));
     let tokio_child = || drop(black_box(tokio.child_token()));
     if support::benchmarking() {
-        const ROUNDS: usize = 20;
         let what = "child_create_drop";
-        support::paired_ns(ROUNDS, ours_child, tokio_child).print(what, ROUNDS, "ns");
-        support::paired_ns(ROUNDS, || floor_alloc_2locks(&parent), tokio_child).print_as(
+        support::paired_ns(ours_child, tokio_child).print(what, "ns");
+        support::paired_ns(|| floor_alloc_2locks(&parent), tokio_child).print_as(
             what,
             "floor_alloc_2locks",
-            ROUNDS,
             "ns",
         );
         support::paired_ns(
-            ROUNDS,
             || floor_pooled_2locks_count(&parent, &parent_count),
             tokio_child,
         )
-        .print_as(what, "floor_pooled_2locks_count", ROUNDS, "ns");
+        .print_as(what, "floor_pooled_2locks_count", "ns");
     }
     group.bench_function("ours", |b| b.iter(ours_child));
     group.bench_function("tokio", |b| b.iter(tokio_child));
@@ -372,12 +369,10 @@ fn wait_poll_drop(c: &mut Criterion) {
     // deregister (ours does exactly these two; tokio's does a third for its `is_cancelled`).
     let list = Mutex::new(0_usize);
     if support::benchmarking() {
-        const ROUNDS: usize = 20;
-        support::paired_ns(ROUNDS, ours_wait, tokio_wait).print("wait_poll_drop", ROUNDS, "ns");
-        support::paired_ns(ROUNDS, || register_and_deregister(&list), tokio_wait).print_as(
+        support::paired_ns(ours_wait, tokio_wait).print("wait_poll_drop", "ns");
+        support::paired_ns(|| register_and_deregister(&list), tokio_wait).print_as(
             "wait_poll_drop",
             "floor_2locks",
-            ROUNDS,
             "ns",
         );
     }
@@ -504,7 +499,7 @@ fn fanout_paired(rt: &tokio::runtime::Runtime) {
         );
         timed.as_secs_f64() * 1e3
     };
-    support::paired(PAIRS, ours, tokio).print("fanout_100k", PAIRS, "ms");
+    support::paired(PAIRS, ours, tokio).print("fanout_100k", "ms");
 }
 
 fn fanout_100k(c: &mut Criterion) {

@@ -152,41 +152,22 @@ fn single_thread_paired(
     ours: &CancelToken,
     theirs: &CancellationToken,
 ) {
-    const ROUNDS: usize = 20;
-    let print = |what: &str, first: &str, paired: support::Paired| {
-        paired.print_as(what, first, ROUNDS, "ns");
-    };
-    let armed = || tokio_armed_timeout();
     let timeout = "timeout_create_drop (vs tokio_armed)";
-    print(
-        timeout,
-        "ours",
-        support::paired_ns(ROUNDS, || ours_timeout(root), armed),
-    );
-    print(
+    let armed = tokio_armed_timeout;
+    support::paired_ns(|| ours_timeout(root), armed).print(timeout, "ns");
+    support::paired_ns(|| floor_alloc_clock_4locks(parent, timer), armed).print_as(
         timeout,
         "floor_alloc_clock_4locks",
-        support::paired_ns(ROUNDS, || floor_alloc_clock_4locks(parent, timer), armed),
+        "ns",
     );
-    print(
+    support::paired_ns(|| floor_alloc_clock_2locks(parent), armed).print_as(
         timeout,
         "floor_alloc_clock_2locks",
-        support::paired_ns(ROUNDS, || floor_alloc_clock_2locks(parent), armed),
+        "ns",
     );
-    print(
-        timeout,
-        "floor_clock",
-        support::paired_ns(ROUNDS, floor_clock, armed),
-    );
-    print(
-        "timed_wait_poll_drop",
-        "ours",
-        support::paired_ns(
-            ROUNDS,
-            || ours_timed_wait(ours),
-            || tokio_timed_wait(theirs),
-        ),
-    );
+    support::paired_ns(floor_clock, armed).print_as(timeout, "floor_clock", "ns");
+    support::paired_ns(|| ours_timed_wait(ours), || tokio_timed_wait(theirs))
+        .print("timed_wait_poll_drop", "ns");
 }
 
 fn timeout_with_many_pending(c: &mut Criterion) {
@@ -241,20 +222,17 @@ fn timeout_two_threads(c: &mut Criterion) {
         }
     });
     if support::benchmarking() {
-        // Alternating rounds of 200,000 pairs each, as for the single-thread rows.
+        // Alternating rounds of `support::ROUND_ITERATIONS` pairs each, as for the single-thread
+        // rows.
         const ROUNDS: usize = 10;
-        let per_pair = |took: Duration| took.as_secs_f64() * 1e9 / f64::from(PAIRS_PER_ROUND);
-        let pairs = u64::from(PAIRS_PER_ROUND);
+        let pairs = support::ROUND_ITERATIONS;
+        let per_pair = |took: Duration| took.as_secs_f64() * 1e9 / f64::from(pairs);
         support::paired(
             ROUNDS,
-            || per_pair(pair.run(pairs, &ours)),
-            || per_pair(two_threads_tokio(&runtime, pairs)),
+            || per_pair(pair.run(pairs.into(), &ours)),
+            || per_pair(two_threads_tokio(&runtime, pairs.into())),
         )
-        .print(
-            "timeout_two_threads (vs tokio_armed), per pair",
-            ROUNDS,
-            "ns",
-        );
+        .print("timeout_two_threads (vs tokio_armed), per pair", "ns");
     }
     group.bench_function("ours", |b| b.iter_custom(|n| pair.run(n, &ours)));
     group.bench_function("tokio_armed", |b| {
@@ -262,8 +240,6 @@ fn timeout_two_threads(c: &mut Criterion) {
     });
     group.finish();
 }
-
-const PAIRS_PER_ROUND: u32 = 200_000;
 
 fn accuracy(_: &mut Criterion) {
     const DEADLINES: u64 = 10_000;

@@ -61,6 +61,7 @@ pub struct Paired {
     pub ratio: f64,
     pub lowest: f64,
     pub highest: f64,
+    pub rounds: usize,
 }
 
 /// `rounds` rounds of one `ours` and one `tokio` measurement, alternating which goes first.
@@ -94,31 +95,36 @@ pub fn paired(
         ratio: median(ratios),
         lowest,
         highest,
+        rounds,
     }
 }
 
 impl Paired {
     /// One line: the medians of both sides in `unit` (as measured), and the ratio with its range.
-    pub fn print(&self, what: &str, rounds: usize, unit: &str) {
-        self.print_as(what, "ours", rounds, unit);
+    pub fn print(&self, what: &str, unit: &str) {
+        self.print_as(what, "ours", unit);
     }
 
     /// [`print`](Paired::print), naming the first side `first` (a floor, say) instead of ours.
-    pub fn print_as(&self, what: &str, first: &str, rounds: usize, unit: &str) {
+    pub fn print_as(&self, what: &str, first: &str, unit: &str) {
         println!(
-            "{what} paired ({rounds} alternating rounds, medians) | {first} {:.2} {unit} | tokio {:.2} {unit} | ratio {:.3} (range {:.3} to {:.3})",
-            self.ours, self.tokio, self.ratio, self.lowest, self.highest
+            "{what} paired ({} alternating rounds, medians) | {first} {:.2} {unit} | tokio {:.2} {unit} | ratio {:.3} (range {:.3} to {:.3})",
+            self.rounds, self.ours, self.tokio, self.ratio, self.lowest, self.highest
         );
     }
 }
 
-/// How many calls a round of [`paired_ns`] times per side.
+/// How many operations a round of [`paired_ns`] times per side (and a two-thread round, per
+/// thread).
 pub const ROUND_ITERATIONS: u32 = 200_000;
 
-/// [`paired`] for two operations of nanoseconds: each round times `ROUND_ITERATIONS` calls in a
-/// row of each, and the figures are nanoseconds per call.
-pub fn paired_ns(rounds: usize, mut ours: impl FnMut(), mut tokio: impl FnMut()) -> Paired {
-    paired(rounds, || per_call(&mut ours), || per_call(&mut tokio))
+/// How many rounds [`paired_ns`] alternates.
+const NS_ROUNDS: usize = 20;
+
+/// [`paired`] for two operations of nanoseconds: each of 20 rounds times `ROUND_ITERATIONS` calls
+/// in a row of each, and the figures are nanoseconds per call.
+pub fn paired_ns(mut ours: impl FnMut(), mut tokio: impl FnMut()) -> Paired {
+    paired(NS_ROUNDS, || per_call(&mut ours), || per_call(&mut tokio))
 }
 
 /// Nanoseconds per call of `once`, over `ROUND_ITERATIONS` calls in a row.
