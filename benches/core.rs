@@ -6,13 +6,15 @@
 //! time 64 checks per iteration), `triggered_contended` (a second thread checks the same token
 //! meanwhile), `check`, `child_create_drop` (also beside 100,000 live siblings),
 //! `children_two_threads` (two threads deriving from one root at once), `wait_poll_drop`,
+//! `waits_two_threads` (two threads waiting on one token at once),
 //! `trigger_to_all_woken` (1 and 1,000 waiting tasks) and `fanout_100k`. The `floor_*`
 //! functions time the least any design of that kind must do, for the lowest ratio it could show.
 //! Two figures are printed rather than timed by criterion: `heap`, the bytes a root (and a child)
 //! token allocates, measured with the counting global allocator below; and the `paired` lines,
 //! `child_create_drop`, `wait_poll_drop` (with their floors) and `fanout_100k` timed in alternating
 //! ours/tokio rounds (`support::paired`), a cross-check of the criterion figures on a machine whose
-//! speed drifts.
+//! speed drifts, and the two-thread groups' gains over one thread, in alternating one-thread and
+//! two-thread rounds (`support::paired_gain`).
 //! `benches/ratios.py` turns criterion's estimates into the ours/tokio table of
 //! `benches/RESULTS.md`.
 //!
@@ -306,11 +308,11 @@ const SIBLINGS: usize = 100_000;
 
 /// Two threads making and dropping children of one root at once, per pair of children (see
 /// `support::Pair::run`), beside the same loop on one thread. The throughput of two threads over
-/// one is `2 * one_thread / (two threads)`: `benches/ratios.py` prints it.
+/// one is `2 * one_thread / (two threads)`: `benches/ratios.py` prints it, and the paired line
+/// measures it in alternating rounds (`support::paired_gain`).
 /// `floor_separate_roots` gives each thread a root of its own: what the two threads reach when
 /// they share nothing, the ceiling of any sharding of one parent.
 fn children_two_threads(c: &mut Criterion) {
-    let mut group = c.benchmark_group("children_two_threads");
     let pair = support::Pair::new();
     let ours = CancelToken::new("root");
     let tokio = CancellationToken::new();
@@ -330,18 +332,56 @@ fn children_two_threads(c: &mut Criterion) {
             drop(black_box(own.child("c")));
         }
     });
-    group.bench_function("ours", |b| b.iter_custom(|n| pair.run(n, &ours_loop)));
-    group.bench_function("tokio", |b| b.iter_custom(|n| pair.run(n, &tokio_loop)));
-    group.bench_function("ours_one_thread", |b| {
-        b.iter_custom(|n| timed(|| ours_loop(n)))
-    });
-    group.bench_function("tokio_one_thread", |b| {
-        b.iter_custom(|n| timed(|| tokio_loop(n)))
-    });
+    let mut group = two_threads_group(c, "children_two_threads", &pair, &ours_loop, &tokio_loop);
     group.bench_function("floor_separate_roots", |b| {
         b.iter_custom(|n| pair.run(n, &separate_roots))
     });
     group.finish();
+}
+
+/// Two threads each creating, polling once and dropping a wait on one shared token at once (a
+/// service's requests awaiting its shutdown token), per pair, beside the same loop on one thread:
+/// as for `children_two_threads`.
+fn waits_two_threads(c: &mut Criterion) {
+    let pair = support::Pair::new();
+    let ours = CancelToken::new("shutdown");
+    let tokio = CancellationToken::new();
+    let ours_loop: support::Job = Arc::new(move |n| {
+        for _ in 0..n {
+            let _ = pin!(black_box(&ours).wait()).poll(&mut Context::from_waker(Waker::noop()));
+        }
+    });
+    let tokio_loop: support::Job = Arc::new(move |n| {
+        for _ in 0..n {
+            let _ =
+                pin!(black_box(&tokio).cancelled()).poll(&mut Context::from_waker(Waker::noop()));
+        }
+    });
+    two_threads_group(c, "waits_two_threads", &pair, &ours_loop, &tokio_loop).finish();
+}
+
+/// A two-thread group's common rows: `ours` and `tokio` on both threads of `pair` (per pair of
+/// operations), and each on one thread alone; before them, when benchmarking, the throughput gain
+/// of two threads over one for each side, in alternating rounds.
+fn two_threads_group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+    pair: &support::Pair,
+    ours: &support::Job,
+    tokio: &support::Job,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    if support::benchmarking() {
+        support::paired_gain(pair, ours).print_gain(&format!("{name} ours"));
+        support::paired_gain(pair, tokio).print_gain(&format!("{name} tokio"));
+    }
+    let mut group = c.benchmark_group(name);
+    group.bench_function("ours", |b| b.iter_custom(|n| pair.run(n, ours)));
+    group.bench_function("tokio", |b| b.iter_custom(|n| pair.run(n, tokio)));
+    group.bench_function("ours_one_thread", |b| b.iter_custom(|n| timed(|| ours(n))));
+    group.bench_function("tokio_one_thread", |b| {
+        b.iter_custom(|n| timed(|| tokio(n)))
+    });
+    group
 }
 
 fn timed(work: impl FnOnce()) -> Duration {
@@ -589,6 +629,7 @@ criterion_group!(
     child_create_drop,
     children_two_threads,
     wait_poll_drop,
+    waits_two_threads,
     fanout_small,
     fanout_100k
 );

@@ -224,15 +224,15 @@ fn timeout_two_threads(c: &mut Criterion) {
     if support::benchmarking() {
         // Alternating rounds of `support::ROUND_ITERATIONS` pairs each, as for the single-thread
         // rows.
-        const ROUNDS: usize = 10;
         let pairs = support::ROUND_ITERATIONS;
         let per_pair = |took: Duration| took.as_secs_f64() * 1e9 / f64::from(pairs);
         support::paired(
-            ROUNDS,
+            support::TWO_THREAD_ROUNDS,
             || per_pair(pair.run(pairs.into(), &ours)),
             || per_pair(two_threads_tokio(&runtime, pairs.into())),
         )
         .print("timeout_two_threads (vs tokio_armed), per pair", "ns");
+        support::paired_gain(&pair, &ours).print_gain("timeout_two_threads ours");
     }
     group.bench_function("ours", |b| b.iter_custom(|n| pair.run(n, &ours)));
     group.bench_function("tokio_armed", |b| {

@@ -15,8 +15,9 @@
 //!   skipped (nothing derived from it is alive either: its descendants would hold it), and its
 //!   `Drop` takes its entry out.
 //!
-//! A parent whose lock is found contended by children registering is *sharded*: later children
-//! register with a per-thread *lane* of it, itself an ordinary child (see `lanes`).
+//! A parent whose lock is found contended by children or waiters registering is *sharded*: later
+//! children and new waiters register with a per-thread *lane* of it, itself an ordinary child (see
+//! `lanes`).
 //!
 //! The state word is the only thing a check reads: `triggered()` is one `Acquire` load at any
 //! depth, because the trigger pushes the state down instead of the check walking up.
@@ -72,7 +73,9 @@
 //! the lock sees the state. The lock-free `Acquire` load of `triggered()` pairs with the `Release`
 //! store and is only ever used to say "triggered" early: a stale `LIVE` from it is always re-read
 //! under the lock before anyone sleeps on it. (Making the fast flag authoritative, and registering
-//! without the lock, is the mistake that loses wake-ups.)
+//! without the lock, is the mistake that loses wake-ups.) A waiter of a sharded token registers
+//! with its thread's lane instead (`lanes` L4): the same argument holds at the lane's lock, since
+//! every trigger of the token marks the lane (I3) and takes its waiters in that critical section.
 //!
 //! # No recursion
 //!
@@ -127,8 +130,9 @@ struct Node {
     timer: Option<TimerEntry>,
     /// The reason given to `trigger_with`, when the state says `Cause::Reason`.
     reason: Option<Reason>,
-    /// How many children found this node's lock held by another thread as they registered: at
-    /// `SHARD_AFTER`, the token makes its children through lanes (`lanes`).
+    /// How many children and waiters found this node's lock held by another thread as they
+    /// registered: at `SHARD_AFTER`, the token makes its children, and registers its new waiters,
+    /// through lanes (`lanes`).
     contended: u8,
 }
 
@@ -148,6 +152,58 @@ struct Child {
 struct Link {
     parent: Arc<Inner>,
     key: u32,
+}
+
+/// Where a waiter of one token is registered: its key in the waiters of that token, or of this
+/// thread's lane of it once the token is sharded (`lanes` L4). Empty until the first
+/// registration. Dropped only after [`deregister`](WaiterKey::deregister) or a trigger emptied it,
+/// with no lock held: it may hold a lane's last handle (I5).
+#[derive(Default)]
+pub(crate) struct WaiterKey {
+    key: Option<usize>,
+    /// The lane registered with, held so that the token's trigger still reaches it (`lanes` L4).
+    lane: Option<Arc<Inner>>,
+}
+
+impl WaiterKey {
+    /// Registers `waker` to be woken when `token` triggers, or refreshes this registration.
+    /// Returns `false`, registering nothing, if the token is triggered. A sharded token's new
+    /// waiters register with this thread's lane of it (`lanes` L4), so that threads waiting on
+    /// one token lock different nodes. Blocking waits register a waker that unparks their thread
+    /// (see `wait`): one kind of waiter keeps the entries small and their drop a single indirect
+    /// call.
+    #[inline]
+    pub(crate) fn register(&mut self, token: &Arc<Inner>, waker: &Waker) -> bool {
+        // One bit of one load on the common path; the cold path asks properly (`NEVER` has the
+        // bit too).
+        if self.key.is_none() && token.state.load(Relaxed) & state::SHARDED != 0 {
+            return self.register_through_lane(token, waker);
+        }
+        // (lanes L4) a lane reads triggered only once the token does.
+        let at = self.lane.as_ref().unwrap_or(token);
+        at.register_here(&mut self.key, waker)
+    }
+
+    /// A new waiter's registration of a sharded token: with this thread's lane of it (`lanes`
+    /// L4), or with the token when there is no lane to use. Apart, to keep `register` small.
+    #[cold]
+    #[inline(never)]
+    fn register_through_lane(&mut self, token: &Arc<Inner>, waker: &Waker) -> bool {
+        if self.lane.is_none() && token.is_sharded() {
+            self.lane = lanes::lane_of(token);
+        }
+        let at = self.lane.as_ref().unwrap_or(token);
+        at.register_here(&mut self.key, waker)
+    }
+
+    /// Removes this registration from `token` or its lane, as its last use: a no-op if there is
+    /// none, or once a trigger took it (I2). Drop it after, with no lock held.
+    #[inline]
+    pub(crate) fn deregister(&self, token: &Inner) {
+        if let Some(key) = self.key {
+            self.lane.as_deref().unwrap_or(token).deregister_here(key);
+        }
+    }
 }
 
 /// What a whole trigger collected, to act on after its walk, with no lock held (I5).
@@ -319,8 +375,9 @@ impl Inner {
         Inner::child_of(parent.clone(), Name::Static("lane"), state::LANE)
     }
 
-    /// Makes this live token's children go through lanes from now on (as contention does; for
-    /// tests and models). Does nothing to a lane, or to a token no longer live.
+    /// Makes this live token's children and new waiters go through lanes from now on (as
+    /// contention does; for tests and models). Does nothing to a lane, or to a token no longer
+    /// live.
     pub(crate) fn shard(&self) {
         let _node = lock(&self.node);
         self.shard_locked();
@@ -336,10 +393,11 @@ impl Inner {
         }
     }
 
-    /// Whether this token's children go through lanes.
+    /// Whether this token's children and new waiters go through lanes.
+    #[inline]
     pub(crate) fn is_sharded(&self) -> bool {
         let state = self.state.load(Relaxed);
-        state::is_live(state) && state & state::SHARDED != 0
+        state & state::SHARDED != 0 && state::is_live(state)
     }
 
     /// Whether this token is a lane of `parent`.
@@ -373,15 +431,24 @@ impl Inner {
                 via: 0,
             });
             child.key_in_parent.store(slab_key(key), Relaxed);
-            if contended && state::can_shard(state) {
-                node.contended += 1;
-                if node.contended >= SHARD_AFTER {
-                    parent.shard_locked();
-                }
+            if contended {
+                parent.note_contention(node, state);
             }
         }
         drop(node);
         child
+    }
+
+    /// Counts a registration (of a child or a waiter) that found this live token's lock held by
+    /// another thread, with the lock held again (`node` is its node, `state` its state): at
+    /// `SHARD_AFTER`, the token is sharded (I1).
+    fn note_contention(&self, node: &mut Node, state: u32) {
+        if state::can_shard(state) {
+            node.contended += 1;
+            if node.contended >= SHARD_AFTER {
+                self.shard_locked();
+            }
+        }
     }
 
     /// A token with any number of parents: triggered when any of them is.
@@ -611,13 +678,12 @@ impl Inner {
         link.parent.clone()
     }
 
-    /// Registers `waker`, or refreshes the one registered under `*key`. Returns `false`,
-    /// registering nothing, if the token is triggered; then `*key` is cleared, as the trigger took
-    /// the waiters (I2). Blocking waits register a waker that unparks their thread (see `wait`):
-    /// one kind of waiter keeps the entries small and their drop a single indirect call.
+    /// [`WaiterKey::register`] in this token's own node: `*key` names the
+    /// registration to refresh, or is set to the new one's. `false`, and `*key` cleared, if the
+    /// token is triggered, as the trigger took the waiters (I2). Counts contention as children do.
     #[inline]
-    pub(crate) fn register_waiter(&self, key: &mut Option<usize>, waker: &Waker) -> bool {
-        let mut node = lock(&self.node);
+    fn register_here(&self, key: &mut Option<usize>, waker: &Waker) -> bool {
+        let (mut guard, contended) = lock_noting_contention(&self.node);
         let state = self.state.load(Relaxed);
         if state::is_triggered(state) {
             *key = None;
@@ -627,24 +693,27 @@ impl Inner {
             // Can never wake anyone: keep nothing.
             return true;
         }
-        let waiters = &mut node.get_or_insert_with(Box::default).waiters;
-        match key.and_then(|k| waiters.get_mut(k)) {
+        let node = guard.get_or_insert_with(Box::default);
+        if contended {
+            self.note_contention(node, state);
+        }
+        match key.and_then(|k| node.waiters.get_mut(k)) {
             Some(slot) => {
                 if !slot.will_wake(waker) {
                     let stale = std::mem::replace(slot, waker.clone());
-                    drop(node); // (I5) the stale waker is dropped unlocked
+                    drop(guard); // (I5) the stale waker is dropped unlocked
                     drop(stale);
                 }
             }
-            None => *key = Some(waiters.insert(waker.clone())),
+            None => *key = Some(node.waiters.insert(waker.clone())),
         }
         true
     }
 
-    /// Removes the waiter registered under `key` by `register_waiter` (a no-op once a trigger took
+    /// Removes the waiter registered under `key` by `register_here` (a no-op once a trigger took
     /// it, I2). The hot half of every wait future's life: one lock, no state read.
     #[inline]
-    pub(crate) fn deregister_waiter(&self, key: usize) {
+    fn deregister_here(&self, key: usize) {
         let mut node = lock(&self.node);
         let removed = node.as_mut().and_then(|node| node.waiters.remove(key));
         drop(node);

@@ -1,4 +1,4 @@
-//! Lanes: the children of a contended parent, registered per thread.
+//! Lanes: the children and waiters of a contended parent, registered per thread.
 //!
 //! Every child registers with its parent under the parent's node lock and holds a reference count
 //! of it. When many threads derive from one token at once (a service's shutdown token, every
@@ -8,7 +8,8 @@
 //! (a flag of its live state), and from then on makes each of its children under a **lane**: an
 //! ordinary child token of the parent, one per thread slot (`shards`), kept in that slot's table
 //! here. A thread's children register with, and count, its own lane: threads deriving from one
-//! root touch different cache lines.
+//! root touch different cache lines. Its new waiters do the same (L4): every request awaiting one
+//! shutdown token, on every core, is the other half of the same fight.
 //!
 //! A lane outlives its children, or it would be made and dropped again with every child: the
 //! slot's table holds it. That table reference is what needs care, since a lane holds its parent:
@@ -18,21 +19,31 @@
 //!
 //! # Invariants
 //!
-//! Every place that relies on one of these names it as (L1)..(L3).
+//! Every place that relies on one of these names it as (L1)..(L4).
 //!
 //! 1. **(L1)** *A lane is an ordinary token.* It is a child of its parent, made and registered by
 //!    `graph` like any other (I1 to I6 hold unchanged), so a trigger of the parent reaches every
 //!    child of every lane through it, and a child born under a triggered lane is born triggered.
-//!    A lane is never triggered but through its parent, never handed out, and never sharded
-//!    itself: a cause walk passes through it to the token that was triggered.
+//!    A lane is never triggered but through its parent, never handed out (only held inside a
+//!    waiter's registration: L4), and never sharded itself: a cause walk passes through it to the
+//!    token that was triggered.
 //! 2. **(L2)** *Lock order* (graph's I5): a slot's table lock is taken before a node lock (making
 //!    a lane registers it with its parent while the table is locked), never after one, and never
 //!    together with another table's lock. No lane is dropped under a table lock: a lane's drop may
 //!    release its parent's last reference, and that parent's drop may drop user callbacks.
 //! 3. **(L3)** *Bounded retention.* Every entry is removed by the first sweep that finds it
 //!    unused since the sweep before, or its parent triggered (as is one a lookup finds so). So a
-//!    table keeps a token alive at most two sweeps after its lane last made a child, and at most
-//!    one after it triggered; after that, the token goes when its last handle and child do.
+//!    table keeps a token alive at most two sweeps after its lane last made a child or took a
+//!    waiter, and at most one after it triggered; after that, the token goes when its last
+//!    handle, child and waiter do.
+//! 4. **(L4)** *Waiters through lanes.* A sharded token's new waiters register with this thread's
+//!    lane of it (`graph`'s `register_waiter`), and each holds its lane until it deregisters. By
+//!    L1 the lane is triggered by every trigger of the token, in the same walk, and its waiters
+//!    are woken with the token's, after the walk: a woken task finds the token triggered. A lane
+//!    reads triggered only after its parent does (graph I4), so a waiter that finds its lane
+//!    triggered finds the token triggered too. The lane a waiter holds stays registered with the
+//!    token even once a sweep removed it from its table, so no trigger can miss it. The "No lost
+//!    wake-up" argument of `graph` then holds at the lane's lock as it does at the token's.
 
 use std::sync::Arc;
 #[cfg(not(loom))]

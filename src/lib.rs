@@ -48,12 +48,13 @@ pub use weak::WeakCancelToken;
 pub mod __private {
     use crate::CancelToken;
 
-    /// Makes `token`'s later children go through per-thread lanes, as contention would.
+    /// Makes `token`'s later children and new waiters go through per-thread lanes, as contention
+    /// would.
     pub fn shard_children(token: &CancelToken) {
         token.inner.shard();
     }
 
-    /// Whether `token`'s children go through lanes.
+    /// Whether `token`'s children and new waiters go through lanes.
     pub fn is_sharded(token: &CancelToken) -> bool {
         token.inner.is_sharded()
     }

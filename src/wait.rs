@@ -1,8 +1,9 @@
 //! Waiting for a token: futures for any executor, and blocking waits for plain threads.
 //!
 //! Both kinds register a `Waker` in the token's node under its lock (a blocking wait's unparks its
-//! thread) and sleep only after reading the state there; see "No lost wake-up" in `graph` for why
-//! that cannot miss a trigger.
+//! thread), or in this thread's lane's once the token is sharded (`lanes` L4), and sleep only
+//! after reading the state there; see "No lost wake-up" in `graph` for why that cannot miss a
+//! trigger.
 
 use std::borrow::Borrow;
 use std::future::Future;
@@ -12,6 +13,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use crate::CancelToken;
+use crate::graph::WaiterKey;
 use crate::sync::{Thread, current_thread, park};
 
 /// Wakes a thread parked in a blocking wait: so a blocking wait registers a plain `Waker`, and the
@@ -32,19 +34,23 @@ impl Wake for Unparker {
 /// [`Wait`], [`WaitOwned`] and the cancellable waits.
 pub(crate) struct Registration<T: Borrow<CancelToken>> {
     pub(crate) token: T,
-    key: Option<usize>,
+    waiter: WaiterKey,
 }
 
 impl<T: Borrow<CancelToken>> Registration<T> {
     pub(crate) fn new(token: T) -> Self {
-        Registration { token, key: None }
+        Registration {
+            token,
+            waiter: WaiterKey::default(),
+        }
     }
 
     pub(crate) fn poll_triggered(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let inner = &self.token.borrow().inner;
         // Fast path: one load. A stale "live" is re-read under the lock by `register_waiter`.
-        if inner.is_triggered() || !inner.register_waiter(&mut self.key, cx.waker()) {
-            self.key = None;
+        if inner.is_triggered() || !self.waiter.register(inner, cx.waker()) {
+            // The trigger took the registration (graph I2): nothing to remove.
+            self.waiter = WaiterKey::default();
             return Poll::Ready(());
         }
         Poll::Pending
@@ -53,9 +59,8 @@ impl<T: Borrow<CancelToken>> Registration<T> {
 
 impl<T: Borrow<CancelToken>> Drop for Registration<T> {
     fn drop(&mut self) {
-        if let Some(key) = self.key {
-            self.token.borrow().inner.deregister_waiter(key);
-        }
+        self.waiter.deregister(&self.token.borrow().inner);
+        // The lane it may hold is released after, unlocked (graph I5).
     }
 }
 
@@ -66,6 +71,9 @@ impl<T: Borrow<CancelToken>> Drop for Registration<T> {
 /// * Allocates nothing of its own while it is the token's only waiter (it takes the inline slot of
 ///   the token's node, which the token's first waiter or child allocates once); further waiters
 ///   each take a slot in the token's waiter slab while they are pending (the slab grows as needed).
+/// * On a token that waiters or children on several threads contend for (a shutdown token every
+///   request awaits), it registers with this thread's lane of the token instead, made once per
+///   thread, so that threads waiting at once lock different nodes.
 #[must_use = "futures do nothing unless polled"]
 pub struct Wait<'a>(pub(crate) Registration<&'a CancelToken>);
 
@@ -106,9 +114,9 @@ pub(crate) fn block_until(token: &CancelToken, deadline: Option<Instant>) -> boo
     if inner.is_triggered() {
         return true;
     }
-    let mut key = None;
+    let mut waiter = WaiterKey::default();
     let waker = Waker::from(Arc::new(Unparker(current_thread())));
-    if !inner.register_waiter(&mut key, &waker) {
+    if !waiter.register(inner, &waker) {
         return true;
     }
     loop {
@@ -121,9 +129,7 @@ pub(crate) fn block_until(token: &CancelToken, deadline: Option<Instant>) -> boo
             Some(deadline) => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    if let Some(key) = key {
-                        inner.deregister_waiter(key);
-                    }
+                    waiter.deregister(inner);
                     // Triggered after all, if it happened before the waiter left.
                     return inner.is_triggered();
                 }

@@ -1,14 +1,21 @@
-//! Children made through lanes (`src/lanes.rs`): once a parent is sharded, each thread's children
-//! register with that thread's lane of it, and every promise of the graph still holds: a trigger
-//! reaches them, they name the token that was triggered, see its deadline, are born triggered
-//! under a triggered parent, and a parent nothing holds any more is released once its lanes are
-//! swept. `__private::shard_children` shards a parent on purpose; the last test shows contention
-//! doing it by itself.
+//! Children and waiters through lanes (`src/lanes.rs`): once a parent is sharded, each thread's
+//! children and new waiters register with that thread's lane of it, and every promise of the graph
+//! still holds: a trigger reaches them, they name the token that was triggered, see its deadline,
+//! are born triggered under a triggered parent, waiters are woken, and a parent nothing holds any
+//! more is released once its lanes are swept. `__private::shard_children` shards a parent on
+//! purpose; two tests show contention doing it by itself.
 
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use cancel_token::__private::{is_sharded, lanes_of, shard_children, sweep_lanes};
 use cancel_token::{CancelToken, Reason, WeakCancelToken};
+
+#[path = "support/wakers.rs"]
+mod wakers;
+use wakers::counting;
 
 /// A guard against a hang, never a timing claim: generous on any machine.
 const HANG_GUARD: Duration = Duration::from_secs(30);
@@ -155,4 +162,112 @@ fn contention_shards_a_parent_by_itself() {
     let child = root.child("c");
     root.trigger();
     assert!(child.triggered());
+}
+
+/// (L4) A waiter of a sharded token registers with its thread's lane, not the token: the token's
+/// trigger wakes it once, and it finds the token triggered, naming it.
+#[test]
+fn a_waiter_of_a_sharded_token_waits_at_its_threads_lane() {
+    let root = CancelToken::new("root");
+    shard_children(&root);
+    let (wakes, waker) = counting();
+    let mut cx = Context::from_waker(&waker);
+    let mut wait = pin!(root.cancellable_wait(std::future::pending::<()>()));
+    assert!(wait.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(lanes_of(&root), 1, "the waiter did not go through a lane");
+    root.trigger();
+    assert_eq!(wakes.count(), 1);
+    let Poll::Ready(Err(cancelled)) = wait.as_mut().poll(&mut cx) else {
+        panic!("a triggered token's wait is not ready with its cancellation");
+    };
+    assert_eq!(cancelled.token(), &root);
+}
+
+/// (L4) A waiter holds its lane: after sweeps took the lane out of its table, the token's trigger
+/// still wakes the waiter, and the lane goes with the wait.
+#[test]
+fn a_waiter_outlives_the_sweeps_of_its_lane() {
+    let root = CancelToken::new("root");
+    shard_children(&root);
+    let (wakes, waker) = counting();
+    let mut cx = Context::from_waker(&waker);
+    let mut wait = Box::pin(root.wait());
+    assert!(wait.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(lanes_of(&root), 1, "the waiter did not go through a lane");
+    sweep_lanes();
+    sweep_lanes();
+    assert_eq!(
+        lanes_of(&root),
+        0,
+        "the sweeps left the unused lane in its table"
+    );
+    root.trigger();
+    assert_eq!(
+        wakes.count(),
+        1,
+        "the trigger did not reach the waiter's lane"
+    );
+    assert!(wait.as_mut().poll(&mut cx).is_ready());
+}
+
+/// A blocking wait and a timed wait on another thread go through that thread's lane too, and the
+/// trigger releases them.
+#[test]
+fn a_trigger_releases_blocking_and_timed_waits_made_through_lanes() {
+    let blocking = |root: &CancelToken| root.wait_blocking_timeout(HANG_GUARD);
+    let timed = |root: &CancelToken| {
+        let wait = root.cancellable_wait_timeout(std::future::pending::<()>(), HANG_GUARD);
+        matches!(
+            futures::executor::block_on(wait),
+            Err(cancel_token::WaitError::Cancelled(_))
+        )
+    };
+    let kinds: [&(dyn Fn(&CancelToken) -> bool + Sync); 2] = [&blocking, &timed];
+    for wait in kinds {
+        let root = CancelToken::new("root");
+        shard_children(&root);
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| wait(&root));
+            // The lane is made as the waiter registers: a trigger after it reaches the waiter
+            // through the lane, whether it registered yet or finds the lane triggered.
+            let started = Instant::now();
+            while lanes_of(&root) == 0 {
+                assert!(started.elapsed() < HANG_GUARD, "the waiter made no lane");
+                std::thread::yield_now();
+            }
+            root.trigger();
+            assert!(
+                waiter.join().unwrap(),
+                "the wait was not released by the trigger"
+            );
+        });
+    }
+}
+
+/// Contention between waiters shards a token by itself, as between children: two threads
+/// registering and dropping waits on one token.
+#[test]
+fn contention_between_waiters_shards_a_token_by_itself() {
+    let root = CancelToken::new("root");
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                let mut cx = Context::from_waker(Waker::noop());
+                while !is_sharded(&root) {
+                    assert!(
+                        started.elapsed() < HANG_GUARD,
+                        "two threads waiting on one token never sharded it"
+                    );
+                    let mut wait = pin!(root.wait());
+                    assert!(wait.as_mut().poll(&mut cx).is_pending());
+                }
+            });
+        }
+    });
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut wait = pin!(root.wait());
+    assert!(wait.as_mut().poll(&mut cx).is_pending());
+    root.trigger();
+    assert!(wait.as_mut().poll(&mut cx).is_ready());
 }

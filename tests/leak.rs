@@ -247,6 +247,35 @@ fn a_million_children_through_lanes_on_two_threads() {
     );
 }
 
+/// Waits registered through per-thread lanes of a sharded token (lanes L4), on two threads at once,
+/// a million in all: each holds its lane while pending, and the token's trigger and two sweeps
+/// leave nothing.
+#[test]
+fn a_million_waits_through_lanes_on_two_threads() {
+    use cancel_token::__private::{lanes_of, shard_children, sweep_lanes};
+    assert_leaves_little(
+        "a million waits through lanes, then the token triggered and dropped",
+        || {
+            let root = CancelToken::new("root");
+            shard_children(&root);
+            std::thread::scope(|scope| {
+                for _ in 0..2 {
+                    scope.spawn(|| {
+                        for _ in 0..MILLION / 2 {
+                            poll_pending(pin!(root.wait()));
+                        }
+                    });
+                }
+            });
+            assert!(lanes_of(&root) >= 1, "the waits did not go through lanes");
+            root.trigger();
+            drop(root);
+            sweep_lanes();
+            sweep_lanes();
+        },
+    );
+}
+
 /// The measure itself: a scenario that does leave memory behind fails.
 #[test]
 #[should_panic(expected = "bytes left behind")]

@@ -43,32 +43,10 @@ use loom::sync::atomic::Ordering::SeqCst;
 use loom::thread;
 
 mod loom_support;
-use loom_support::Flag;
+use loom_support::{Flag, block_on};
 
 fn poll_once<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
     std::pin::Pin::new(future).poll(&mut Context::from_waker(waker))
-}
-
-/// A waker that unparks the thread that made it.
-struct Unpark(thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Polls `future` on this thread until it is ready, parking in between: an executor in miniature.
-/// A wake-up that never comes leaves the thread parked for good, which loom reports as a deadlock.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
-            return output;
-        }
-        thread::park();
-    }
 }
 
 /// Triggers `token` on a new loom thread.

@@ -1,6 +1,6 @@
-//! Loom models of lanes (`src/lanes.rs`): children made through a per-thread lane of a sharded
-//! parent, racing with the parent's trigger, with a sweep of the lanes' tables, and with the
-//! parent being sharded while it triggers.
+//! Loom models of lanes (`src/lanes.rs`): children made, and waits registered, through a
+//! per-thread lane of a sharded parent, racing with the parent's trigger, with sweeps of the lanes'
+//! tables, and with the parent being sharded while it triggers.
 //!
 //! Under loom the tables are per-execution statics (`loom::lazy_static!`) with loom's locks, and
 //! there is no sweeper thread: the models sweep themselves (`__private::sweep_lanes`). Loom runs
@@ -16,6 +16,9 @@ use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
 use cancel_token::__private::{lanes_of, shard_children, sweep_lanes};
 use cancel_token::CancelToken;
 use loom::thread;
+
+mod loom_support;
+use loom_support::block_on;
 
 /// (L1, graph I3) a child made through a lane while the parent triggers is triggered once both
 /// are done, whichever came first, and names the parent as its cause. Two sweeps then leave no
@@ -120,4 +123,109 @@ fn sharding_vs_children_vs_trigger() {
         DIRECT.load(Relaxed) > 0,
         "every execution made its children through a lane"
     );
+}
+
+/// (L4, graph "No lost wake-up") a blocking wait on a sharded token registers with the lane while
+/// the token triggers: the wait ends, whichever came first (loom reports a thread parked forever
+/// otherwise), and finds the token triggered. A wait that starts after the trigger never looks
+/// for a lane; some executions must have gone through one.
+#[test]
+fn waiter_through_a_lane_vs_trigger() {
+    static THROUGH_LANE: StdAtomicUsize = StdAtomicUsize::new(0);
+    loom::model(|| {
+        let root = CancelToken::new("root");
+        shard_children(&root);
+        let triggering = {
+            let root = root.clone();
+            thread::spawn(move || root.trigger())
+        };
+        root.wait_blocking();
+        assert!(root.triggered());
+        triggering.join().unwrap();
+        if lanes_of(&root) > 0 {
+            THROUGH_LANE.fetch_add(1, Relaxed);
+        }
+        sweep_lanes();
+    });
+    assert!(
+        THROUGH_LANE.load(Relaxed) > 0,
+        "no execution waited through a lane"
+    );
+}
+
+/// (L3, L4) sweeps that take the waiter's lane out of its table, racing with the registration and
+/// the trigger: the waiter holds its lane, so the trigger still reaches it.
+#[test]
+fn waiter_through_a_lane_vs_sweeps_vs_trigger() {
+    loom::model(|| {
+        let root = CancelToken::new("root");
+        shard_children(&root);
+        let waiting = {
+            let root = root.clone();
+            thread::spawn(move || root.wait_blocking())
+        };
+        let sweeping = thread::spawn(|| {
+            sweep_lanes();
+            sweep_lanes();
+        });
+        sweeping.join().unwrap();
+        root.trigger();
+        waiting.join().unwrap();
+    });
+}
+
+/// A token sharded (as waiters' contention would) while another thread registers a wait on it
+/// and the token triggers: the wait ends either way. Both paths must be explored.
+#[test]
+fn sharding_vs_waiter_vs_trigger() {
+    static THROUGH_LANE: StdAtomicUsize = StdAtomicUsize::new(0);
+    static DIRECT: StdAtomicUsize = StdAtomicUsize::new(0);
+    loom::model(|| {
+        let root = CancelToken::new("root");
+        let sharding = {
+            let root = root.clone();
+            thread::spawn(move || shard_children(&root))
+        };
+        let triggering = {
+            let root = root.clone();
+            thread::spawn(move || root.trigger())
+        };
+        root.wait_blocking();
+        sharding.join().unwrap();
+        triggering.join().unwrap();
+        let outcome = if lanes_of(&root) > 0 {
+            &THROUGH_LANE
+        } else {
+            &DIRECT
+        };
+        outcome.fetch_add(1, Relaxed);
+        sweep_lanes();
+    });
+    assert!(
+        THROUGH_LANE.load(Relaxed) > 0,
+        "no execution waited through a lane"
+    );
+    assert!(
+        DIRECT.load(Relaxed) > 0,
+        "every execution waited through a lane"
+    );
+}
+
+/// The same race through a future under an executor in miniature: a poll that finds the token
+/// live and then its lane triggered must be ready, not pending with nobody left to wake it (loom
+/// reports the parked thread as a deadlock).
+#[test]
+fn wait_future_through_a_lane_vs_trigger() {
+    loom::model(|| {
+        let root = CancelToken::new("root");
+        shard_children(&root);
+        let triggering = {
+            let root = root.clone();
+            thread::spawn(move || root.trigger())
+        };
+        let result = block_on(root.cancellable_wait(std::future::pending::<()>()));
+        assert_eq!(result.unwrap_err().token(), &root);
+        triggering.join().unwrap();
+        sweep_lanes();
+    });
 }

@@ -10,28 +10,18 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use cancel_token::__private::process_timer_entries;
 use cancel_token::{CancelToken, WaitError};
 
+#[path = "support/wakers.rs"]
+mod wakers;
+use wakers::counting;
+
 const HANG_GUARD: Duration = Duration::from_secs(30);
 const FAR: Duration = Duration::from_secs(3600);
-
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn counting() -> (Arc<CountingWaker>, Waker) {
-    let counter = Arc::new(CountingWaker::default());
-    (counter.clone(), Waker::from(counter))
-}
 
 #[test]
 fn a_timed_wait_is_an_entry_that_wakes_its_latest_waker_and_leaves_the_timer() {
@@ -104,14 +94,14 @@ fn a_timed_wait_is_an_entry_that_wakes_its_latest_waker_and_leaves_the_timer() {
             .poll(&mut Context::from_waker(&second_waker))
             .is_pending()
     );
-    while second.0.load(SeqCst) == 0 {
+    while second.count() == 0 {
         assert!(
             created.elapsed() < HANG_GUARD,
             "the deadline never woke the task"
         );
         std::thread::sleep(Duration::from_millis(1));
     }
-    assert_eq!(first.0.load(SeqCst), 0, "the replaced waker was woken");
+    assert_eq!(first.count(), 0, "the replaced waker was woken");
     let polled = timed.as_mut().poll(&mut Context::from_waker(&second_waker));
     let ended_at = Instant::now();
     assert!(matches!(polled, Poll::Ready(Err(WaitError::TimedOut { timeout: t })) if t == timeout));

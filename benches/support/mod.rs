@@ -136,6 +136,43 @@ fn per_call(mut once: impl FnMut()) -> f64 {
     start.elapsed().as_secs_f64() * 1e9 / f64::from(ROUND_ITERATIONS)
 }
 
+/// How many alternating rounds [`paired_gain`] and the two-thread deadline rows run.
+pub const TWO_THREAD_ROUNDS: usize = 10;
+
+/// The throughput of two threads running `job` at once over one thread running it alone:
+/// [`TWO_THREAD_ROUNDS`] alternating rounds of `ROUND_ITERATIONS` operations on one thread
+/// (nanoseconds per operation, as `ours`) and on both threads of `pair` (per pair, as `tokio`).
+/// A round's gain is `2 * ratio`: print it with [`Paired::print_gain`].
+pub fn paired_gain(pair: &Pair, job: &Job) -> Paired {
+    let iterations = u64::from(ROUND_ITERATIONS);
+    let per_operation = |took: Duration| took.as_secs_f64() * 1e9 / iterations as f64;
+    paired(
+        TWO_THREAD_ROUNDS,
+        || {
+            let start = Instant::now();
+            job(iterations);
+            per_operation(start.elapsed())
+        },
+        || per_operation(pair.run(iterations, job)),
+    )
+}
+
+impl Paired {
+    /// One line for a [`paired_gain`]: one thread per operation, two threads per pair, and the
+    /// gain with its range.
+    pub fn print_gain(&self, what: &str) {
+        println!(
+            "{what} paired gain ({} alternating rounds, medians) | one thread {:.2} ns | two threads {:.2} ns per pair | gain {:.2}x (range {:.2}x to {:.2}x)",
+            self.rounds,
+            self.ours,
+            self.tokio,
+            2.0 * self.ratio,
+            2.0 * self.lowest,
+            2.0 * self.highest
+        );
+    }
+}
+
 /// Whether this is `cargo bench` (which passes `--bench`) rather than `cargo test --benches`,
 /// which runs each criterion benchmark once as a smoke test: the paired rounds are for the former.
 pub fn benchmarking() -> bool {

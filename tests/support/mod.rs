@@ -12,3 +12,4 @@ pub mod executors;
 pub mod probe;
 pub mod rng;
 pub mod threads;
+pub mod wakers;
