@@ -174,9 +174,25 @@ impl WaiterKey {
     /// call.
     #[inline]
     pub(crate) fn register(&mut self, token: &Arc<Inner>, waker: &Waker) -> bool {
-        // One bit of one load on the common path; the cold path asks properly (`NEVER` has the
-        // bit too).
-        if self.key.is_none() && token.state.load(Relaxed) & state::SHARDED != 0 {
+        self.register_in_state(token, token.state.load(Relaxed), waker)
+    }
+
+    /// Whether `token` is triggered, in one `Acquire` load (as `triggered()`); if not, registers
+    /// `waker` as [`register`](WaiterKey::register) does, deciding from the same load whether to
+    /// go through a lane. The poll of every wait future.
+    #[inline]
+    pub(crate) fn poll(&mut self, token: &Arc<Inner>, waker: &Waker) -> bool {
+        let state = token.state.load(Acquire);
+        // A stale "live" is re-read under the lock by `register_here`.
+        state::is_triggered(state) || !self.register_in_state(token, state, waker)
+    }
+
+    /// [`register`](WaiterKey::register), with `state` a recent load of the token's state.
+    #[inline]
+    fn register_in_state(&mut self, token: &Arc<Inner>, state: u32, waker: &Waker) -> bool {
+        // One bit of the load on the common path; the cold path asks properly (`NEVER` has the
+        // bit too, and a stale load only picks the other path: lanes L1).
+        if self.key.is_none() && state & state::SHARDED != 0 {
             return self.register_through_lane(token, waker);
         }
         // (lanes L4) a lane reads triggered only once the token does.

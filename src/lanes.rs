@@ -37,7 +37,7 @@
 //!    waiter, and at most one after it triggered; after that, the token goes when its last
 //!    handle, child and waiter do.
 //! 4. **(L4)** *Waiters through lanes.* A sharded token's new waiters register with this thread's
-//!    lane of it (`graph`'s `register_waiter`), and each holds its lane until it deregisters. By
+//!    lane of it (`graph`'s `WaiterKey`), and each holds its lane until it deregisters. By
 //!    L1 the lane is triggered by every trigger of the token, in the same walk, and its waiters
 //!    are woken with the token's, after the walk: a woken task finds the token triggered. A lane
 //!    reads triggered only after its parent does (graph I4), so a waiter that finds its lane

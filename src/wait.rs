@@ -46,9 +46,8 @@ impl<T: Borrow<CancelToken>> Registration<T> {
     }
 
     pub(crate) fn poll_triggered(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let inner = &self.token.borrow().inner;
-        // Fast path: one load. A stale "live" is re-read under the lock by `register_waiter`.
-        if inner.is_triggered() || !self.waiter.register(inner, cx.waker()) {
+        // Fast path: one load.
+        if self.waiter.poll(&self.token.borrow().inner, cx.waker()) {
             // The trigger took the registration (graph I2): nothing to remove.
             self.waiter = WaiterKey::default();
             return Poll::Ready(());
