@@ -192,22 +192,22 @@ impl WaiterKey {
     fn register_in_state(&mut self, token: &Arc<Inner>, state: u32, waker: &Waker) -> bool {
         // One bit of the load on the common path; the cold path asks properly (`NEVER` has the
         // bit too, and a stale load only picks the other path: lanes L1).
-        if self.key.is_none() && state & state::SHARDED != 0 {
+        if self.lane.is_some() || (self.key.is_none() && state & state::SHARDED != 0) {
             return self.register_through_lane(token, waker);
         }
-        // (lanes L4) a lane reads triggered only once the token does.
-        let at = self.lane.as_ref().unwrap_or(token);
-        at.register_here(&mut self.key, waker)
+        token.register_here(&mut self.key, waker)
     }
 
-    /// A new waiter's registration of a sharded token: with this thread's lane of it (`lanes`
-    /// L4), or with the token when there is no lane to use. Apart, to keep `register` small.
+    /// The registration of a waiter of a sharded token: with this thread's lane of it, made or
+    /// refreshed (`lanes` L4), or with the token when there is no lane to use. Apart, to keep
+    /// `register` small.
     #[cold]
     #[inline(never)]
     fn register_through_lane(&mut self, token: &Arc<Inner>, waker: &Waker) -> bool {
-        if self.lane.is_none() && token.is_sharded() {
+        if self.lane.is_none() && self.key.is_none() && token.is_sharded() {
             self.lane = lanes::lane_of(token);
         }
+        // (lanes L4) a lane reads triggered only once the token does.
         let at = self.lane.as_ref().unwrap_or(token);
         at.register_here(&mut self.key, waker)
     }
