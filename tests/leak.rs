@@ -221,29 +221,10 @@ fn a_whole_graph_is_freed_when_its_last_handle_goes() {
 /// left. The sweeper thread may also run meanwhile; it only sweeps sooner.
 #[test]
 fn a_million_children_through_lanes_on_two_threads() {
-    use cancel_token::__private::{lanes_of, shard_children, sweep_lanes};
-    assert_leaves_little(
+    through_lanes_on_two_threads(
         "a million children through lanes, then the root dropped",
-        || {
-            let root = CancelToken::new("root");
-            shard_children(&root);
-            std::thread::scope(|scope| {
-                for _ in 0..2 {
-                    scope.spawn(|| {
-                        for _ in 0..MILLION / 2 {
-                            drop(root.child("c"));
-                        }
-                    });
-                }
-            });
-            assert!(
-                lanes_of(&root) >= 1,
-                "the children did not go through lanes"
-            );
-            drop(root);
-            sweep_lanes();
-            sweep_lanes();
-        },
+        |root| drop(root.child("c")),
+        drop,
     );
 }
 
@@ -252,28 +233,37 @@ fn a_million_children_through_lanes_on_two_threads() {
 /// leave nothing.
 #[test]
 fn a_million_waits_through_lanes_on_two_threads() {
-    use cancel_token::__private::{lanes_of, shard_children, sweep_lanes};
-    assert_leaves_little(
+    through_lanes_on_two_threads(
         "a million waits through lanes, then the token triggered and dropped",
-        || {
-            let root = CancelToken::new("root");
-            shard_children(&root);
-            std::thread::scope(|scope| {
-                for _ in 0..2 {
-                    scope.spawn(|| {
-                        for _ in 0..MILLION / 2 {
-                            poll_pending(pin!(root.wait()));
-                        }
-                    });
-                }
-            });
-            assert!(lanes_of(&root) >= 1, "the waits did not go through lanes");
+        |root| poll_pending(pin!(root.wait())),
+        |root| {
             root.trigger();
-            drop(root);
-            sweep_lanes();
-            sweep_lanes();
         },
     );
+}
+
+/// `operation` on a sharded root, `MILLION / 2` times on each of two threads at once (it must go
+/// through lanes); then `finish` takes the root, and two sweeps (L3) release its lanes: `what`
+/// must leave nothing behind.
+fn through_lanes_on_two_threads(what: &str, operation: fn(&CancelToken), finish: fn(CancelToken)) {
+    use cancel_token::__private::{lanes_of, shard_children, sweep_lanes};
+    assert_leaves_little(what, || {
+        let root = CancelToken::new("root");
+        shard_children(&root);
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    for _ in 0..MILLION / 2 {
+                        operation(&root);
+                    }
+                });
+            }
+        });
+        assert!(lanes_of(&root) >= 1, "{what}: nothing went through lanes");
+        finish(root);
+        sweep_lanes();
+        sweep_lanes();
+    });
 }
 
 /// The measure itself: a scenario that does leave memory behind fails.

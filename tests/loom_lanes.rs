@@ -75,80 +75,126 @@ fn sweep_vs_child_through_a_lane() {
     });
 }
 
-/// A parent sharded (as contention would, under its lock: graph I1) while another thread derives
-/// from it and the parent triggers: every child ends triggered, whether it went through a lane or
-/// not. Both outcomes must be explored, or the model covers less than it claims. (Loom does not
-/// explore a `try_lock` failing, so the contention itself is not modelled: only what it does.)
+/// A parent sharded while this thread derives from it and another triggers it: every child ends
+/// triggered, whether it went through a lane or not, and names the parent.
 #[test]
 fn sharding_vs_children_vs_trigger() {
-    static THROUGH_LANE: StdAtomicUsize = StdAtomicUsize::new(0);
-    static DIRECT: StdAtomicUsize = StdAtomicUsize::new(0);
-    loom::model(|| {
+    static OUTCOMES: Outcomes = Outcomes::new();
+    sharding_vs_trigger(
+        |root| [root.child("x"), root.child("y")],
+        |root, children| {
+            for child in &children {
+                assert!(
+                    child.triggered(),
+                    "a child left live under a triggered parent"
+                );
+                assert_eq!(child.triggered_token().as_ref(), Some(root));
+            }
+        },
+        &OUTCOMES,
+    );
+}
+
+/// How often a model's work went through a lane, and how often not.
+struct Outcomes {
+    through_lane: StdAtomicUsize,
+    direct: StdAtomicUsize,
+}
+
+impl Outcomes {
+    const fn new() -> Self {
+        Outcomes {
+            through_lane: StdAtomicUsize::new(0),
+            direct: StdAtomicUsize::new(0),
+        }
+    }
+}
+
+/// `work` on a token that another thread shards (as contention would, under its lock: graph I1)
+/// while a third triggers it; once all are joined, `check` on what it gave. Both outcomes, through
+/// a lane and not, must be explored, or the model covers less than it claims. (Loom does not
+/// explore a `try_lock` failing, so the contention itself is not modelled: only what it does.)
+fn sharding_vs_trigger<T: 'static>(
+    work: fn(&CancelToken) -> T,
+    check: fn(&CancelToken, T),
+    outcomes: &'static Outcomes,
+) {
+    loom::model(move || {
         let root = CancelToken::new("root");
         let sharding = {
             let root = root.clone();
             thread::spawn(move || shard_children(&root))
         };
-        let deriving = {
-            let root = root.clone();
-            thread::spawn(move || [root.child("x"), root.child("y")])
-        };
         let triggering = {
             let root = root.clone();
             thread::spawn(move || root.trigger())
         };
+        let made = work(&root);
         sharding.join().unwrap();
-        let children = deriving.join().unwrap();
         triggering.join().unwrap();
-        let outcome = if lanes_of(&root) > 0 {
-            &THROUGH_LANE
-        } else {
-            &DIRECT
+        let outcome = match lanes_of(&root) {
+            0 => &outcomes.direct,
+            _ => &outcomes.through_lane,
         };
         outcome.fetch_add(1, Relaxed);
-        for child in &children {
-            assert!(
-                child.triggered(),
-                "a child left live under a triggered parent"
-            );
-            assert_eq!(child.triggered_token(), Some(root.clone()));
-        }
+        check(&root, made);
         sweep_lanes();
     });
     assert!(
-        THROUGH_LANE.load(Relaxed) > 0,
-        "no execution made a child through a lane"
+        outcomes.through_lane.load(Relaxed) > 0,
+        "no execution went through a lane"
     );
     assert!(
-        DIRECT.load(Relaxed) > 0,
-        "every execution made its children through a lane"
+        outcomes.direct.load(Relaxed) > 0,
+        "every execution went through a lane"
     );
 }
 
 /// (L4, graph "No lost wake-up") a blocking wait on a sharded token registers with the lane while
 /// the token triggers: the wait ends, whichever came first (loom reports a thread parked forever
-/// otherwise), and finds the token triggered. A wait that starts after the trigger never looks
-/// for a lane; some executions must have gone through one.
+/// otherwise), and finds the token triggered.
 #[test]
 fn waiter_through_a_lane_vs_trigger() {
     static THROUGH_LANE: StdAtomicUsize = StdAtomicUsize::new(0);
-    loom::model(|| {
+    wait_through_a_lane_vs_trigger(CancelToken::wait_blocking, &THROUGH_LANE);
+}
+
+/// The same race through a future under an executor in miniature: a poll that finds the token
+/// live and then its lane triggered must be ready, not pending with nobody left to wake it (loom
+/// reports the parked thread as a deadlock).
+#[test]
+fn wait_future_through_a_lane_vs_trigger() {
+    static THROUGH_LANE: StdAtomicUsize = StdAtomicUsize::new(0);
+    wait_through_a_lane_vs_trigger(
+        |root| {
+            let result = block_on(root.cancellable_wait(std::future::pending::<()>()));
+            assert_eq!(result.unwrap_err().token(), root);
+        },
+        &THROUGH_LANE,
+    );
+}
+
+/// `wait` on a sharded token while another thread triggers it, in every interleaving: it must
+/// return with the token triggered. A wait that starts after the trigger never looks for a lane;
+/// some executions (counted in `through_lane`) must have gone through one.
+fn wait_through_a_lane_vs_trigger(wait: fn(&CancelToken), through_lane: &'static StdAtomicUsize) {
+    loom::model(move || {
         let root = CancelToken::new("root");
         shard_children(&root);
         let triggering = {
             let root = root.clone();
             thread::spawn(move || root.trigger())
         };
-        root.wait_blocking();
+        wait(&root);
         assert!(root.triggered());
         triggering.join().unwrap();
         if lanes_of(&root) > 0 {
-            THROUGH_LANE.fetch_add(1, Relaxed);
+            through_lane.fetch_add(1, Relaxed);
         }
         sweep_lanes();
     });
     assert!(
-        THROUGH_LANE.load(Relaxed) > 0,
+        through_lane.load(Relaxed) > 0,
         "no execution waited through a lane"
     );
 }
@@ -174,58 +220,10 @@ fn waiter_through_a_lane_vs_sweeps_vs_trigger() {
     });
 }
 
-/// A token sharded (as waiters' contention would) while another thread registers a wait on it
-/// and the token triggers: the wait ends either way. Both paths must be explored.
+/// A token sharded (as waiters' contention would) while this thread waits on it and another
+/// triggers it: the wait ends either way.
 #[test]
 fn sharding_vs_waiter_vs_trigger() {
-    static THROUGH_LANE: StdAtomicUsize = StdAtomicUsize::new(0);
-    static DIRECT: StdAtomicUsize = StdAtomicUsize::new(0);
-    loom::model(|| {
-        let root = CancelToken::new("root");
-        let sharding = {
-            let root = root.clone();
-            thread::spawn(move || shard_children(&root))
-        };
-        let triggering = {
-            let root = root.clone();
-            thread::spawn(move || root.trigger())
-        };
-        root.wait_blocking();
-        sharding.join().unwrap();
-        triggering.join().unwrap();
-        let outcome = if lanes_of(&root) > 0 {
-            &THROUGH_LANE
-        } else {
-            &DIRECT
-        };
-        outcome.fetch_add(1, Relaxed);
-        sweep_lanes();
-    });
-    assert!(
-        THROUGH_LANE.load(Relaxed) > 0,
-        "no execution waited through a lane"
-    );
-    assert!(
-        DIRECT.load(Relaxed) > 0,
-        "every execution waited through a lane"
-    );
-}
-
-/// The same race through a future under an executor in miniature: a poll that finds the token
-/// live and then its lane triggered must be ready, not pending with nobody left to wake it (loom
-/// reports the parked thread as a deadlock).
-#[test]
-fn wait_future_through_a_lane_vs_trigger() {
-    loom::model(|| {
-        let root = CancelToken::new("root");
-        shard_children(&root);
-        let triggering = {
-            let root = root.clone();
-            thread::spawn(move || root.trigger())
-        };
-        let result = block_on(root.cancellable_wait(std::future::pending::<()>()));
-        assert_eq!(result.unwrap_err().token(), &root);
-        triggering.join().unwrap();
-        sweep_lanes();
-    });
+    static OUTCOMES: Outcomes = Outcomes::new();
+    sharding_vs_trigger(CancelToken::wait_blocking, |_, ()| {}, &OUTCOMES);
 }
