@@ -112,6 +112,20 @@ impl Paired {
             self.rounds, self.ours, self.tokio, self.ratio, self.lowest, self.highest
         );
     }
+
+    /// One line for a [`paired_gain`]: one thread per operation, two threads per pair, and the
+    /// gain with its range.
+    pub fn print_gain(&self, what: &str) {
+        println!(
+            "{what} paired gain ({} alternating rounds, medians) | one thread {:.2} ns | two threads {:.2} ns per pair | gain {:.2}x (range {:.2}x to {:.2}x)",
+            self.rounds,
+            self.ours,
+            self.tokio,
+            2.0 * self.ratio,
+            2.0 * self.lowest,
+            2.0 * self.highest
+        );
+    }
 }
 
 /// How many operations a round of [`paired_ns`] times per side (and a two-thread round, per
@@ -155,22 +169,6 @@ pub fn paired_gain(pair: &Pair, job: &Job) -> Paired {
         },
         || per_operation(pair.run(iterations, job)),
     )
-}
-
-impl Paired {
-    /// One line for a [`paired_gain`]: one thread per operation, two threads per pair, and the
-    /// gain with its range.
-    pub fn print_gain(&self, what: &str) {
-        println!(
-            "{what} paired gain ({} alternating rounds, medians) | one thread {:.2} ns | two threads {:.2} ns per pair | gain {:.2}x (range {:.2}x to {:.2}x)",
-            self.rounds,
-            self.ours,
-            self.tokio,
-            2.0 * self.ratio,
-            2.0 * self.lowest,
-            2.0 * self.highest
-        );
-    }
 }
 
 /// Whether this is `cargo bench` (which passes `--bench`) rather than `cargo test --benches`,
