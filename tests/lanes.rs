@@ -144,20 +144,7 @@ fn the_sweeper_thread_releases_a_dropped_parent_by_itself() {
 #[test]
 fn contention_shards_a_parent_by_itself() {
     let root = CancelToken::new("root");
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for _ in 0..2 {
-            scope.spawn(|| {
-                while !is_sharded(&root) {
-                    assert!(
-                        started.elapsed() < HANG_GUARD,
-                        "two threads deriving from one token never sharded it"
-                    );
-                    drop(root.child("c"));
-                }
-            });
-        }
-    });
+    on_two_threads_until_sharded(&root, "deriving from", |root| drop(root.child("c")));
     // Still an ordinary token afterwards.
     let child = root.child("c");
     root.trigger();
@@ -249,25 +236,36 @@ fn a_trigger_releases_blocking_and_timed_waits_made_through_lanes() {
 #[test]
 fn contention_between_waiters_shards_a_token_by_itself() {
     let root = CancelToken::new("root");
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for _ in 0..2 {
-            scope.spawn(|| {
-                let mut cx = Context::from_waker(Waker::noop());
-                while !is_sharded(&root) {
-                    assert!(
-                        started.elapsed() < HANG_GUARD,
-                        "two threads waiting on one token never sharded it"
-                    );
-                    let mut wait = pin!(root.wait());
-                    assert!(wait.as_mut().poll(&mut cx).is_pending());
-                }
-            });
-        }
+    on_two_threads_until_sharded(&root, "waiting on", |root| {
+        let mut wait = pin!(root.wait());
+        assert!(
+            wait.as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
     });
     let mut cx = Context::from_waker(Waker::noop());
     let mut wait = pin!(root.wait());
     assert!(wait.as_mut().poll(&mut cx).is_pending());
     root.trigger();
     assert!(wait.as_mut().poll(&mut cx).is_ready());
+}
+
+/// Runs `operation` on `root` in a loop on two threads at once until `root` is sharded (within
+/// the hang guard): contention doing by itself what `shard_children` does on purpose.
+fn on_two_threads_until_sharded(root: &CancelToken, doing: &str, operation: fn(&CancelToken)) {
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                while !is_sharded(root) {
+                    assert!(
+                        started.elapsed() < HANG_GUARD,
+                        "two threads {doing} one token never sharded it"
+                    );
+                    operation(root);
+                }
+            });
+        }
+    });
 }

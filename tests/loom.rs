@@ -29,7 +29,6 @@
 #![cfg(loom)]
 
 use std::future::Future;
-use std::pin::pin;
 use std::sync::Arc;
 // std's atomics count outcomes across executions; loom's model the crate's own synchronisation.
 use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed};
@@ -43,16 +42,10 @@ use loom::sync::atomic::Ordering::SeqCst;
 use loom::thread;
 
 mod loom_support;
-use loom_support::{Flag, block_on};
+use loom_support::{Flag, block_on, trigger_in_thread};
 
 fn poll_once<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
     std::pin::Pin::new(future).poll(&mut Context::from_waker(waker))
-}
-
-/// Triggers `token` on a new loom thread.
-fn trigger_in_thread(token: &CancelToken) -> thread::JoinHandle<()> {
-    let token = token.clone();
-    thread::spawn(move || token.trigger())
 }
 
 /// Asserts that only `flag`'s own handle is left: the token kept no clone of its waker.

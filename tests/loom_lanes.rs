@@ -18,7 +18,7 @@ use cancel_token::CancelToken;
 use loom::thread;
 
 mod loom_support;
-use loom_support::block_on;
+use loom_support::{block_on, trigger_in_thread};
 
 /// (L1, graph I3) a child made through a lane while the parent triggers is triggered once both
 /// are done, whichever came first, and names the parent as its cause. Two sweeps then leave no
@@ -32,10 +32,7 @@ fn lane_registration_vs_trigger() {
             let root = root.clone();
             thread::spawn(move || root.child("a"))
         };
-        let triggering = {
-            let root = root.clone();
-            thread::spawn(move || root.trigger())
-        };
+        let triggering = trigger_in_thread(&root);
         let mine = root.child("b");
         let theirs = deriving.join().unwrap();
         triggering.join().unwrap();
@@ -125,10 +122,7 @@ fn sharding_vs_trigger<T: 'static>(
             let root = root.clone();
             thread::spawn(move || shard_children(&root))
         };
-        let triggering = {
-            let root = root.clone();
-            thread::spawn(move || root.trigger())
-        };
+        let triggering = trigger_in_thread(&root);
         let made = work(&root);
         sharding.join().unwrap();
         triggering.join().unwrap();
@@ -181,10 +175,7 @@ fn wait_through_a_lane_vs_trigger(wait: fn(&CancelToken), through_lane: &'static
     loom::model(move || {
         let root = CancelToken::new("root");
         shard_children(&root);
-        let triggering = {
-            let root = root.clone();
-            thread::spawn(move || root.trigger())
-        };
+        let triggering = trigger_in_thread(&root);
         wait(&root);
         assert!(root.triggered());
         triggering.join().unwrap();

@@ -7,6 +7,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
+use cancel_token::CancelToken;
 use loom::sync::atomic::AtomicBool;
 use loom::sync::atomic::Ordering::SeqCst;
 use loom::thread;
@@ -51,4 +52,10 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         }
         thread::park();
     }
+}
+
+/// Triggers `token` on a new loom thread.
+pub fn trigger_in_thread(token: &CancelToken) -> thread::JoinHandle<()> {
+    let token = token.clone();
+    thread::spawn(move || token.trigger())
 }
