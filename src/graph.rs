@@ -372,18 +372,28 @@ impl Inner {
 
     /// A token with one parent: one allocation, one lock of the parent, or of this thread's lane
     /// of it once the parent is sharded (`lanes`).
+    #[inline]
     pub(crate) fn child(parent: &Arc<Inner>, name: Name) -> Arc<Inner> {
+        // One bit of one load picks the common path: `NEVER` has the bit too, and a stale load
+        // only picks the other path, which is as correct (L1).
+        if parent.state.load(Relaxed) & state::SHARDED != 0 {
+            return Inner::child_elsewhere(parent, name);
+        }
+        Inner::child_of(parent.clone(), name, state::LIVE)
+    }
+
+    /// [`child`](Inner::child) of `NEVER`, or of a sharded parent (through this thread's lane).
+    #[cold]
+    #[inline(never)]
+    fn child_elsewhere(parent: &Arc<Inner>, name: Name) -> Arc<Inner> {
         if parent.is_never() {
             // `NEVER` cannot change (I1) and cannot trigger anything: nothing to link.
             return Inner::root(name);
         }
-        // `Relaxed`: a stale answer only picks the other path, which is as correct (L1).
-        if parent.state.load(Relaxed) & state::SHARDED != 0 {
-            if let Some(lane) = lanes::lane_of(parent) {
-                return Inner::child_of(lane, name, state::LIVE);
-            }
+        match lanes::lane_of(parent) {
+            Some(lane) => Inner::child_of(lane, name, state::LIVE),
+            None => Inner::child_of(parent.clone(), name, state::LIVE),
         }
-        Inner::child_of(parent.clone(), name, state::LIVE)
     }
 
     /// A lane of `parent` (lanes L1): a child like any other, flagged so that it never shards.

@@ -85,6 +85,7 @@ impl Name {
     /// Leaves an empty name and, if this was the last token with it, hands a chain's parents to
     /// `orphans`, for the token's `Drop` to release one level at a time (N1). (A name another
     /// token still shares releases nothing: dropping one count runs no other `Drop`.)
+    #[inline]
     pub(crate) fn release(&mut self, orphans: &mut Vec<Arc<Inner>>) {
         let Name::Heap(heap) = std::mem::replace(self, Name::Static("")) else {
             return;
@@ -135,6 +136,7 @@ impl Chain {
 }
 
 impl From<Cow<'static, str>> for Name {
+    #[inline]
     fn from(name: Cow<'static, str>) -> Self {
         match name {
             Cow::Borrowed(name) => Name::Static(name),
