@@ -124,11 +124,31 @@ pin_project! {
     /// The timeout counts from this future's first poll (as `.await` on it at once does), and is
     /// no token: an entry in the process-wide timer that wakes this future's task (no thread or
     /// task per call, on any executor), removed when this future completes or is dropped. The
-    /// token is asked before the timeout, so a token triggered by then is the cause.
+    /// token is asked before the timeout, so a token triggered by then is the cause. It borrows
+    /// the token, as [`CancellableWait`] does: a timed wait touches no reference count that other
+    /// threads waiting on the same token share. [`CancellableWaitTimeoutOwned`] owns one.
     #[must_use = "futures do nothing unless polled"]
-    pub struct CancellableWaitTimeout<F> {
+    pub struct CancellableWaitTimeout<'a, F> {
         #[pin]
-        race: Race<CancelToken, F>,
+        timed: TimedRace<&'a CancelToken, F>,
+    }
+}
+
+pin_project! {
+    /// [`CancelToken::cancellable_wait_timeout_owned`]'s future: [`CancellableWaitTimeout`] owning
+    /// its token, so it is `'static` when the work is and can be spawned. Same outputs and rules.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct CancellableWaitTimeoutOwned<F> {
+        #[pin]
+        timed: TimedRace<CancelToken, F>,
+    }
+}
+
+pin_project! {
+    /// The race with a deadline behind both timed waits, whichever way they hold their token.
+    struct TimedRace<T: Borrow<CancelToken>, F> {
+        #[pin]
+        race: Race<T, F>,
         deadline: Deadline,
         timeout: Duration,
     }
@@ -171,9 +191,9 @@ impl Drop for Deadline {
     }
 }
 
-impl<F: Future> CancellableWaitTimeout<F> {
-    pub(crate) fn new(token: CancelToken, timeout: Duration, work: F) -> Self {
-        CancellableWaitTimeout {
+impl<T: Borrow<CancelToken>, F: Future> TimedRace<T, F> {
+    fn new(token: T, timeout: Duration, work: F) -> Self {
+        TimedRace {
             race: Race::new(token, work),
             deadline: Deadline {
                 timeout,
@@ -185,7 +205,7 @@ impl<F: Future> CancellableWaitTimeout<F> {
     }
 }
 
-impl<F: Future> Future for CancellableWaitTimeout<F> {
+impl<T: Borrow<CancelToken>, F: Future> Future for TimedRace<T, F> {
     type Output = Result<F::Output, WaitError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -207,6 +227,30 @@ impl<F: Future> Future for CancellableWaitTimeout<F> {
                 timeout: *this.timeout,
             },
         }))
+    }
+}
+
+impl<'a, F: Future> CancellableWaitTimeout<'a, F> {
+    pub(crate) fn new(token: &'a CancelToken, timeout: Duration, work: F) -> Self {
+        CancellableWaitTimeout {
+            timed: TimedRace::new(token, timeout, work),
+        }
+    }
+}
+
+impl<F: Future> Future for CancellableWaitTimeout<'_, F> {
+    type Output = Result<F::Output, WaitError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().timed.poll(cx)
+    }
+}
+
+impl<F: Future> Future for CancellableWaitTimeoutOwned<F> {
+    type Output = Result<F::Output, WaitError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().timed.poll(cx)
     }
 }
 
@@ -287,6 +331,32 @@ impl CancelToken {
     ) -> CancellableWaitOwned<F::IntoFuture> {
         CancellableWaitOwned {
             race: Race::new(self, work.into_future()),
+        }
+    }
+
+    /// Like [`cancellable_wait_timeout`](Self::cancellable_wait_timeout), owning the token instead
+    /// of borrowing it: `tokio::spawn(token.clone().cancellable_wait_timeout_owned(work, d))`
+    /// compiles. Same poll rules, timeout and cancel safety. (Owning costs a count update of the
+    /// token when made and dropped, which threads waiting on one token at once then contend for:
+    /// borrow where the wait is awaited in place.)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cancel_token::CancelToken;
+    ///
+    /// let token = CancelToken::new("job");
+    /// let wait = token.clone().cancellable_wait_timeout_owned(async { 7 }, Duration::from_secs(1));
+    /// fn is_static<T: 'static>(_: &T) {}
+    /// is_static(&wait);
+    /// assert_eq!(futures::executor::block_on(wait).unwrap(), 7);
+    /// ```
+    pub fn cancellable_wait_timeout_owned<F: IntoFuture>(
+        self,
+        work: F,
+        timeout: Duration,
+    ) -> CancellableWaitTimeoutOwned<F::IntoFuture> {
+        CancellableWaitTimeoutOwned {
+            timed: TimedRace::new(self, timeout, work.into_future()),
         }
     }
 }

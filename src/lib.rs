@@ -29,7 +29,10 @@ mod weak;
 mod wheel;
 
 pub use callback::CallbackGuard;
-pub use cancellable::{CancellableWait, CancellableWaitOwned, CancellableWaitTimeout, FirstOf};
+pub use cancellable::{
+    CancellableWait, CancellableWaitOwned, CancellableWaitTimeout, CancellableWaitTimeoutOwned,
+    FirstOf,
+};
 pub use clock::ManualClock;
 pub use error::{Error, OperationCancelled, WaitError};
 pub use future_ext::FutureCancelExt;

@@ -235,12 +235,16 @@ impl CancelToken {
     ///
     /// A zero timeout has passed before the first poll: like a token triggered before the call,
     /// it never polls the work, even work that is ready.
+    ///
+    /// The future borrows the token, so that threads waiting on one token at once (every request
+    /// on a shutdown token) share no reference count; to spawn it,
+    /// [`cancellable_wait_timeout_owned`](Self::cancellable_wait_timeout_owned) owns one.
     pub fn cancellable_wait_timeout<F: IntoFuture>(
         &self,
         work: F,
         timeout: Duration,
-    ) -> CancellableWaitTimeout<F::IntoFuture> {
-        CancellableWaitTimeout::new(self.clone(), timeout, work.into_future())
+    ) -> CancellableWaitTimeout<'_, F::IntoFuture> {
+        CancellableWaitTimeout::new(self, timeout, work.into_future())
     }
 
     /// A child of this token, named like it, that triggers itself after `timeout` with

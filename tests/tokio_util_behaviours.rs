@@ -33,7 +33,7 @@
 //! | `independent_cancellation_tokens_are_not_considered_equal` | `token::equality_and_hash_are_identity` |
 //! | `cloned_cancellation_tokens_have_same_hash` | `token::equality_and_hash_are_identity`; semantics `identity::hashing_is_identity` |
 //! | `different_cancellation_tokens_have_different_hash` | `token::equality_and_hash_are_identity` |
-//! | **future.rs** (each for `with_cancel_token` and `with_cancel_token_owned`, and again for `cancellable_wait[_owned]`) | |
+//! | **future.rs** (each for `with_cancel_token` and `with_cancel_token_owned`, and again for `cancellable_wait[_owned]` and `cancellable_wait_timeout[_owned]`) | |
 //! | `ready_fut_with_cancellation_token_test`, `ready_fut_with_cancellation_owned_token_test` | `<flavour>::ready_work_gives_its_output` |
 //! | `pending_fut_with_cancellation_token_test`, `pending_fut_with_cancellation_token_owned_test` | `<flavour>::pending_work_stays_pending` |
 //! | `ready_fut_with_already_cancelled_token_test`, `..._owned_test` | `<flavour>::ready_work_under_a_triggered_token_is_cancelled_unpolled` |
@@ -418,6 +418,24 @@ run_under_a_token! {
     with_cancel_token_owned: |work, token| work.with_cancel_token_owned(token.clone());
     cancellable_wait: |work, token| token.cancellable_wait(work);
     cancellable_wait_owned: |work, token| token.clone().cancellable_wait_owned(work);
+    cancellable_wait_timeout: |work, token| cancelled_only(token.cancellable_wait_timeout(work, HOUR));
+    cancellable_wait_timeout_owned: |work, token| {
+        cancelled_only(token.clone().cancellable_wait_timeout_owned(work, HOUR))
+    };
+}
+
+/// A timeout none of the tests above reaches.
+const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// A timed wait whose timeout is never reached, as the race with the token alone that the tests
+/// above expect.
+async fn cancelled_only<T>(
+    timed: impl Future<Output = Result<T, cancel_token::WaitError>>,
+) -> Result<T, OperationCancelled> {
+    timed.await.map_err(|error| match error {
+        cancel_token::WaitError::Cancelled(cancelled) => cancelled,
+        timed_out => panic!("{timed_out}"),
+    })
 }
 
 /// The owned flavours can leave the scope that made them (tokio-util's `_owned` tests move the
@@ -436,12 +454,21 @@ fn owned_waits_are_static_and_spawnable() {
             .clone()
             .cancellable_wait_owned(std::future::pending::<()>()),
     );
+    let timed = runtime.spawn(
+        token
+            .clone()
+            .cancellable_wait_timeout_owned(std::future::pending::<()>(), HOUR),
+    );
     let finished = runtime.spawn(token.clone().cancellable_wait_owned(async { 5 }));
     runtime.block_on(async {
         assert_eq!(finished.await.unwrap().unwrap(), 5);
         token.trigger();
         assert!(by_ext.await.unwrap().is_err());
         assert!(by_token.await.unwrap().is_err());
+        assert!(matches!(
+            timed.await.unwrap(),
+            Err(cancel_token::WaitError::Cancelled(_))
+        ));
     });
 }
 

@@ -172,5 +172,10 @@ fn the_call_is_send_when_the_work_is() {
     let token = CancelToken::new("t");
     assert_send(&token.cancellable_wait(async { 1 }));
     assert_send(&token.cancellable_wait_timeout(async { 1 }, std::time::Duration::ZERO));
+    assert_send(
+        &token
+            .clone()
+            .cancellable_wait_timeout_owned(async { 1 }, std::time::Duration::ZERO),
+    );
     assert_send(&token.cancellable_wait_any([async { 1 }]));
 }
