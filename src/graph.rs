@@ -374,31 +374,46 @@ impl Inner {
     /// of it once the parent is sharded (`lanes`).
     #[inline]
     pub(crate) fn child(parent: &Arc<Inner>, name: Name) -> Arc<Inner> {
+        Inner::child_named(parent, Some(name))
+    }
+
+    /// [`child`](Inner::child), named like `parent` (a deadline child). Made through a lane, it
+    /// shares the lane's copy of the name (lanes L1): threads making such children of one parent
+    /// at once then share no count of its name either.
+    pub(crate) fn child_named_alike(parent: &Arc<Inner>) -> Arc<Inner> {
+        Inner::child_named(parent, None)
+    }
+
+    /// A child named `name`, or like the token it registers with when `None`.
+    #[inline]
+    fn child_named(parent: &Arc<Inner>, name: Option<Name>) -> Arc<Inner> {
         // One bit of one load picks the common path: `NEVER` has the bit too, and a stale load
         // only picks the other path, which is as correct (L1).
         if parent.state.load(Relaxed) & state::SHARDED != 0 {
             return Inner::child_elsewhere(parent, name);
         }
+        let name = name.unwrap_or_else(|| parent.name_clone());
         Inner::child_of(parent.clone(), name, state::LIVE)
     }
 
-    /// [`child`](Inner::child) of `NEVER`, or of a sharded parent (through this thread's lane).
+    /// [`child_named`](Inner::child_named) of `NEVER`, or of a sharded parent (through this
+    /// thread's lane).
     #[cold]
     #[inline(never)]
-    fn child_elsewhere(parent: &Arc<Inner>, name: Name) -> Arc<Inner> {
+    fn child_elsewhere(parent: &Arc<Inner>, name: Option<Name>) -> Arc<Inner> {
         if parent.is_never() {
             // `NEVER` cannot change (I1) and cannot trigger anything: nothing to link.
-            return Inner::root(name);
+            return Inner::root(name.unwrap_or_else(|| parent.name_clone()));
         }
-        match lanes::lane_of(parent) {
-            Some(lane) => Inner::child_of(lane, name, state::LIVE),
-            None => Inner::child_of(parent.clone(), name, state::LIVE),
-        }
+        let at = lanes::lane_of(parent).unwrap_or_else(|| parent.clone());
+        let name = name.unwrap_or_else(|| at.name_clone());
+        Inner::child_of(at, name, state::LIVE)
     }
 
-    /// A lane of `parent` (lanes L1): a child like any other, flagged so that it never shards.
+    /// A lane of `parent` (lanes L1): a child like any other, flagged so that it never shards,
+    /// and named like its parent with a copy of the name that shares no count with it.
     pub(crate) fn lane(parent: &Arc<Inner>) -> Arc<Inner> {
-        Inner::child_of(parent.clone(), Name::Static("lane"), state::LANE)
+        Inner::child_of(parent.clone(), parent.name.unshared(), state::LANE)
     }
 
     /// Makes this live token's children and new waiters go through lanes from now on (as

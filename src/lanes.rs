@@ -7,8 +7,9 @@
 //! lock contended by a few registering children (`SHARD_AFTER`), it marks the parent *sharded*
 //! (a flag of its live state), and from then on makes each of its children under a **lane**: an
 //! ordinary child token of the parent, one per thread slot (`shards`), kept in that slot's table
-//! here. A thread's children register with, and count, its own lane: threads deriving from one
-//! root touch different cache lines. Its new waiters do the same (L4): every request awaiting one
+//! here. A thread's children register with, and count, its own lane (and a deadline child, named
+//! like the parent, shares the lane's copy of the name): threads deriving from one root touch
+//! different cache lines. Its new waiters do the same (L4): every request awaiting one
 //! shutdown token, on every core, is the other half of the same fight.
 //!
 //! A lane outlives its children, or it would be made and dropped again with every child: the
@@ -26,7 +27,9 @@
 //!    child of every lane through it, and a child born under a triggered lane is born triggered.
 //!    A lane is never triggered but through its parent, never handed out (only held inside a
 //!    waiter's registration: L4), and never sharded itself: a cause walk passes through it to the
-//!    token that was triggered.
+//!    token that was triggered. It is named like its parent, with a copy of the name that shares
+//!    no count with it, for the deadline children made through it, which are named like the
+//!    parent too (`Inner::child_named_alike`).
 //! 2. **(L2)** *Lock order* (graph's I5): a slot's table lock is taken before a node lock (making
 //!    a lane registers it with its parent while the table is locked), never after one, and never
 //!    together with another table's lock. No lane is dropped under a table lock: a lane's drop may

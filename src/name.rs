@@ -3,7 +3,10 @@
 //! `Cow<'static, str>` takes 24 bytes; keeping the rare owned name behind a thin pointer lets the
 //! common `&'static str` case sit in two words, which keeps a root token's allocation at 64 bytes.
 //! That pointer is counted, not owned: a token named like another (a deadline child, named like
-//! its parent) shares the name for one count update, instead of allocating and copying it.
+//! its parent) shares the name for one count update, instead of allocating and copying it. A lane
+//! (`lanes`) holds a copy of its parent's name instead ([`Name::unshared`]), which the deadline
+//! children made through it share: threads deriving from one parent at once update no common
+//! count.
 //!
 //! # Chain names are lazy
 //!
@@ -68,6 +71,16 @@ impl Name {
                 HeapName::Owned(name) => name,
                 HeapName::Chain(chain) => chain.rendered.get_or_init(|| chain.render()),
             },
+        }
+    }
+
+    /// A name with the same text that shares no count with this one (a lane's copy of its
+    /// parent's: see `Inner::lane`): a static name as it is, any other copied (a chain's
+    /// rendered first).
+    pub(crate) fn unshared(&self) -> Name {
+        match self {
+            Name::Static(name) => Name::Static(name),
+            Name::Heap(_) => Name::Heap(Arc::new(HeapName::Owned(self.as_str().into()))),
         }
     }
 

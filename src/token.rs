@@ -285,7 +285,7 @@ impl CancelToken {
         now: Instant,
     ) -> CancelToken {
         let child = CancelToken {
-            inner: Inner::child(&self.inner, self.inner.name_clone()),
+            inner: Inner::child_named_alike(&self.inner),
         };
         if let Some(deadline) = deadline {
             Timer::schedule(timer, &child.inner, deadline, now);

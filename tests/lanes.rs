@@ -65,6 +65,37 @@ fn children_through_lanes_see_the_parents_deadline_and_keep_their_names() {
     assert!(child.deadline().is_some());
 }
 
+/// A deadline child is named like its parent; made through a lane, it takes the lane's copy of
+/// that name (so threads making them share no count of it), and still reads as the parent's.
+#[test]
+fn deadline_children_through_lanes_are_named_like_their_parent() {
+    for root in [
+        CancelToken::new("shutdown"),
+        CancelToken::new(format!("server {}", 8080)),
+        CancelToken::new("a").chain(&CancelToken::new("b")),
+    ] {
+        shard_children(&root);
+        let deadlines: Vec<_> = std::thread::scope(|scope| {
+            let made: Vec<_> = (0..2)
+                .map(|_| scope.spawn(|| root.with_timeout(Duration::from_secs(3600))))
+                .collect();
+            made.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        assert!(lanes_of(&root) >= 1, "made without a lane");
+        for deadline in &deadlines {
+            assert_eq!(deadline.name(), root.name());
+            assert!(!deadline.triggered());
+        }
+        root.trigger();
+        for deadline in &deadlines {
+            assert_eq!(
+                deadline.check().unwrap_err().to_string(),
+                format!("Cancellation requested by {} token", root.name())
+            );
+        }
+    }
+}
+
 #[test]
 fn a_deadline_of_a_sharded_parent_triggers_children_made_through_lanes() {
     let root = CancelToken::new("root");
