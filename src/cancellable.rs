@@ -9,9 +9,10 @@
 //!    that must not be lost.
 //! 3. Only then is the token asked, registering a waker if it is still live.
 //!
-//! A timed wait's deadline is asked right after the token each time (so a token triggered by
+//! A timed wait's deadline is decided right after the token each time (so a token triggered by
 //! then is the cause, not the timeout), and is no token: an entry in the process timer that
-//! wakes the task ([`Timer::wake_after`]), made by the first poll, from which the timeout counts.
+//! wakes the task ([`Timer::wake_at`]), counted from the first poll and made by the first poll
+//! that finds the work pending.
 //!
 //! Dropping the race drops the work it owns: Rust's way of cancelling it. `Drain::track`'s
 //! `Tracked` races its work against the drain's abort token with the same `Race`.
@@ -48,9 +49,11 @@ impl<T: Borrow<CancelToken>, F: Future> Race<T, F> {
 }
 
 impl<T: Borrow<CancelToken>, F: Future> Race<T, F> {
-    /// The race, with a deadline asked right after the token (the module's rules): `passed(cx,
-    /// first)` says whether it has passed, and if not, sees that `cx`'s task is woken when it
-    /// does. `Err(None)`: the deadline won.
+    /// The race, with a deadline (the module's rules): `passed(cx, first)` says whether it has
+    /// passed, and if not, sees that `cx`'s task is woken when it does. `Err(None)`: the deadline
+    /// won. After the work, the deadline is asked before the token (so that a timed wait enters
+    /// the timer before it registers with the token, which measures faster) but the token decides
+    /// first: a token triggered by then is the cause, whatever the deadline said.
     fn poll_until(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -67,13 +70,14 @@ impl<T: Borrow<CancelToken>, F: Future> Race<T, F> {
                 return Poll::Ready(Ok(output));
             }
         }
+        let timed_out = lost_already || passed(cx, false);
         if this.registration.poll_triggered(cx).is_ready() {
             let token = this.registration.token.borrow();
             return Poll::Ready(Err(Some(
                 token.cancellation().expect("ready only once triggered"),
             )));
         }
-        match lost_already || passed(cx, false) {
+        match timed_out {
             true => Poll::Ready(Err(None)),
             false => Poll::Pending,
         }
@@ -123,7 +127,8 @@ pin_project! {
     ///
     /// The timeout counts from this future's first poll (as `.await` on it at once does), and is
     /// no token: an entry in the process-wide timer that wakes this future's task (no thread or
-    /// task per call, on any executor), removed when this future completes or is dropped. The
+    /// task per call, on any executor), made only once a poll finds the work pending (work ready
+    /// at once costs one clock read), and removed when this future completes or is dropped. The
     /// token is asked before the timeout, so a token triggered by then is the cause. It borrows
     /// the token, as [`CancellableWait`] does: a timed wait touches no reference count that other
     /// threads waiting on the same token share. [`CancellableWaitTimeoutOwned`] owns one.
@@ -154,33 +159,39 @@ pin_project! {
     }
 }
 
-/// A timed wait's deadline, counted from the first poll: its entry in the process timer once made.
+/// A timed wait's deadline, counted from the first poll: its tick, and its entry in the process
+/// timer once the wait is about to sleep.
 struct Deadline {
     timeout: Duration,
-    /// `None` before the first poll, and for a timeout too large to represent (no deadline).
+    /// Set by the first poll; `None` before it, and for a timeout too large to represent (no
+    /// deadline).
+    tick: Option<u64>,
+    /// Made by the first poll that returns `Pending`, so a wait whose work is ready at once (or
+    /// whose token has triggered) never touches the timer.
     entry: Option<TimerEntry>,
-    /// The entry was made by this poll, with this poll's waker: nothing to refresh yet.
-    just_made: bool,
 }
 
 impl Deadline {
     /// Whether the deadline has passed. Asked `first` (rule 1 of the first poll), it reads the
-    /// clock once and makes the entry that wakes `cx`'s task at the deadline (a zero timeout has
-    /// passed at once). Asked later, it says whether that entry has fired (the timer fires an
-    /// entry only once its deadline has passed, never early) and moves it to `cx`'s waker.
+    /// clock once, for the tick the timeout ends at (a zero timeout has passed at once). Asked
+    /// again in that poll, the work is pending: it makes the entry that wakes `cx`'s task at that
+    /// tick. Asked in a later poll, it says whether that entry has fired (the timer fires an entry
+    /// only once its tick has passed, never early) and moves it to `cx`'s waker.
     fn passed(&mut self, cx: &mut Context<'_>, first: bool) -> bool {
         if first {
             if self.timeout.is_zero() {
                 return true;
             }
-            self.entry = Timer::wake_after(self.timeout, cx.waker());
-            self.just_made = true;
+            self.tick = Timer::tick_after(self.timeout);
             return false;
         }
-        match &self.entry {
-            None => false, // no deadline
-            Some(_) if std::mem::take(&mut self.just_made) => false,
-            Some(entry) => !entry.refresh(cx.waker()),
+        match (&self.entry, self.tick) {
+            (Some(entry), _) => !entry.refresh(cx.waker()),
+            (None, Some(tick)) => {
+                self.entry = Some(Timer::wake_at(tick, cx.waker()));
+                false
+            }
+            (None, None) => false, // no deadline
         }
     }
 }
@@ -197,8 +208,8 @@ impl<T: Borrow<CancelToken>, F: Future> TimedRace<T, F> {
             race: Race::new(token, work),
             deadline: Deadline {
                 timeout,
+                tick: None,
                 entry: None,
-                just_made: false,
             },
             timeout,
         }

@@ -78,7 +78,8 @@ impl ManualClock {
         timeout: Duration,
         waker: &std::task::Waker,
     ) -> Option<crate::timer::TimerEntry> {
-        Timer::wake_after_on(&self.timer, self.now(), timeout, waker)
+        let tick = self.timer.tick_after_on(self.now(), timeout)?;
+        Some(Timer::wake_at_on(&self.timer, tick, waker))
     }
 
     /// How many deadlines on this clock are still pending. A deadline token that triggers or is

@@ -1,7 +1,7 @@
 //! `cancellable_wait_timeout` keeps its deadline as an entry of the process timer that wakes the
-//! waiting task (no token per wait): the entry leaves the timer however the wait ends, the waker
-//! of the latest poll is the one woken, the timeout counts from the wait's first poll, and it
-//! never ends early.
+//! waiting task (no token per wait): the entry is made only once the wait is about to sleep, it
+//! leaves the timer however the wait ends, the waker of the latest poll is the one woken, the
+//! timeout counts from the wait's first poll, and it never ends early.
 //!
 //! One test function: the process timer is shared by every test of a binary, and this one counts
 //! its entries.
@@ -28,7 +28,7 @@ fn a_timed_wait_is_an_entry_that_wakes_its_latest_waker_and_leaves_the_timer() {
     let token = CancelToken::new("request");
     let before = process_timer_entries();
 
-    // Made on the first poll that finds the deadline ahead, gone when the wait is dropped.
+    // Made by the first poll that returns `Pending`, gone when the wait is dropped.
     {
         let mut wait = pin!(token.cancellable_wait_timeout(std::future::pending::<()>(), FAR));
         assert_eq!(
@@ -50,11 +50,25 @@ fn a_timed_wait_is_an_entry_that_wakes_its_latest_waker_and_leaves_the_timer() {
         "a dropped wait left its entry behind"
     );
 
-    // Gone when the work finishes first, and when the token triggers first.
-    let mut finished = pin!(token.cancellable_wait_timeout(async { 7 }, FAR));
+    // Never made when the work is ready at the first poll (the timer is not touched while the
+    // work runs), and gone when the token triggers first.
+    let entries_while_working = Arc::new(AtomicUsize::new(usize::MAX));
+    let work = {
+        let seen = entries_while_working.clone();
+        std::future::poll_fn(move |_| {
+            seen.store(process_timer_entries(), SeqCst);
+            Poll::Ready(7)
+        })
+    };
+    let mut finished = pin!(token.cancellable_wait_timeout(work, FAR));
     let (_, waker) = counting();
     let polled = finished.as_mut().poll(&mut Context::from_waker(&waker));
     assert!(matches!(polled, Poll::Ready(Ok(7))));
+    assert_eq!(
+        entries_while_working.load(SeqCst),
+        before,
+        "an entry was made before the work was known to be pending"
+    );
     assert_eq!(process_timer_entries(), before);
     let other = CancelToken::new("other");
     {
