@@ -36,6 +36,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 mod support;
+use support::bare::BareToken;
 
 // ---------------------------------------------------------------------------------------------
 // Counting allocator
@@ -265,17 +266,29 @@ fn floor_pooled_2locks_count(parent: &Mutex<usize>, parent_count: &AtomicUsize) 
     black_box(parent_count).fetch_sub(1, Release);
 }
 
+/// The least a child does in safe Rust with std's `Arc` (`support::bare`): the floor of any
+/// design that keeps `Arc`s for its tokens, as ours does, whatever else it does.
+fn floor_bare_arc(parent: &Arc<BareToken>) {
+    drop(black_box(BareToken::child(parent)));
+}
+
 fn child_create_drop(c: &mut Criterion) {
     let mut group = c.benchmark_group("child_create_drop");
     let ours = CancelToken::new("root");
     let tokio = CancellationToken::new();
     let parent = Mutex::new(0_usize);
     let parent_count = AtomicUsize::new(1);
+    let bare = BareToken::root();
     let ours_child = || drop(black_box(ours.child("c")));
     let tokio_child = || drop(black_box(tokio.child_token()));
     if support::benchmarking() {
         let what = "child_create_drop";
         support::paired_ns(ours_child, tokio_child).print(what, "ns");
+        support::paired_ns(|| floor_bare_arc(&bare), tokio_child).print_as(
+            what,
+            "floor_bare_arc",
+            "ns",
+        );
         support::paired_ns(|| floor_alloc_2locks(&parent), tokio_child).print_as(
             what,
             "floor_alloc_2locks",
@@ -301,6 +314,7 @@ fn child_create_drop(c: &mut Criterion) {
     group.bench_function("floor_pooled_2locks_count", |b| {
         b.iter(|| floor_pooled_2locks_count(&parent, &parent_count))
     });
+    group.bench_function("floor_bare_arc", |b| b.iter(|| floor_bare_arc(&bare)));
     group.finish();
 }
 

@@ -10,7 +10,8 @@
 //! token while 1,000,000 others are pending, and `ours_owned_name` one whose parent's name was
 //! made at run time. `timeout_two_threads` times two threads making and dropping timeouts at once
 //! (ours: `with_timeout` tokens; tokio: armed `timeout`s on a 2-worker runtime, one task per
-//! worker), per pair of operations. `accuracy` is printed, not timed by criterion: how late 10,000
+//! worker), per pair of operations, and `timed_waits_two_threads` two threads making, polling and
+//! dropping timed waits on one shared token at once, the same way. `accuracy` is printed, not timed by criterion: how late 10,000
 //! deadlines 10 to 60 ms out (further, if making them took longer) fire (p50, p99, max), seen by a
 //! thread waiting on each.
 //!
@@ -24,7 +25,7 @@
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use tokio_util::sync::CancellationToken;
 
 mod support;
+use support::bare::BareToken;
 
 const FAR: Duration = Duration::from_secs(3600);
 
@@ -83,9 +85,28 @@ fn floor_alloc_clock_2locks(parent: &Mutex<usize>) {
     drop(token);
 }
 
+/// The least such a lazily armed token costs in safe Rust with std's `Arc`: a bare child
+/// (`support::bare`) and the clock read its deadline counts from.
+fn floor_bare_arc_clock(parent: &Arc<BareToken>) {
+    let token = BareToken::child(parent);
+    black_box((&token, black_box(Instant::now()) + FAR));
+}
+
 /// The clock read alone, which every deadline counted from now pays, tokio's too.
 fn floor_clock() {
     black_box(black_box(Instant::now()) + FAR);
+}
+
+/// The least a timed wait of our kind costs, a task woken by its token or by a timer entry: one
+/// clock read, and two round trips of an uncontended std `Mutex` for each registration (the
+/// token's waiter, the timer's entry), made and removed.
+fn floor_clock_4locks(token: &Mutex<usize>, timer: &Mutex<usize>) {
+    let deadline = black_box(Instant::now()) + FAR;
+    *black_box(token).lock().unwrap() += 1;
+    black_box(deadline);
+    *black_box(timer).lock().unwrap() += 1;
+    *black_box(timer).lock().unwrap() -= 1;
+    *black_box(token).lock().unwrap() -= 1;
 }
 
 fn ours_timed_wait(token: &CancelToken) {
@@ -106,10 +127,11 @@ fn timeout_token(c: &mut Criterion) {
     // Start the process timer outside the measurement.
     drop(root.with_timeout(FAR));
     let (parent, timer) = (Mutex::new(0), Mutex::new(0));
+    let bare = BareToken::root();
     let ours = CancelToken::new("ours");
     let theirs = CancellationToken::new();
     if support::benchmarking() {
-        single_thread_paired(&root, &parent, &timer, &ours, &theirs);
+        single_thread_paired(&root, (&parent, &timer, &bare), &ours, &theirs);
     }
 
     let mut group = c.benchmark_group("timeout_create_drop");
@@ -133,12 +155,18 @@ fn timeout_token(c: &mut Criterion) {
     group.bench_function("floor_alloc_clock_2locks", |b| {
         b.iter(|| floor_alloc_clock_2locks(&parent))
     });
+    group.bench_function("floor_bare_arc_clock", |b| {
+        b.iter(|| floor_bare_arc_clock(&bare))
+    });
     group.bench_function("floor_clock", |b| b.iter(floor_clock));
     group.finish();
 
     let mut group = c.benchmark_group("timed_wait_poll_drop");
     group.bench_function("ours", |b| b.iter(|| ours_timed_wait(&ours)));
     group.bench_function("tokio_armed", |b| b.iter(|| tokio_timed_wait(&theirs)));
+    group.bench_function("floor_clock_4locks", |b| {
+        b.iter(|| floor_clock_4locks(&parent, &timer))
+    });
     group.finish();
 }
 
@@ -147,8 +175,7 @@ fn timeout_token(c: &mut Criterion) {
 /// `timeout_token`'s runtime entered, which tokio's timeout needs.
 fn single_thread_paired(
     root: &CancelToken,
-    parent: &Mutex<usize>,
-    timer: &Mutex<usize>,
+    (parent, timer, bare): (&Mutex<usize>, &Mutex<usize>, &Arc<BareToken>),
     ours: &CancelToken,
     theirs: &CancellationToken,
 ) {
@@ -165,9 +192,19 @@ fn single_thread_paired(
         "floor_alloc_clock_2locks",
         "ns",
     );
+    support::paired_ns(|| floor_bare_arc_clock(bare), armed).print_as(
+        timeout,
+        "floor_bare_arc_clock",
+        "ns",
+    );
     support::paired_ns(floor_clock, armed).print_as(timeout, "floor_clock", "ns");
-    support::paired_ns(|| ours_timed_wait(ours), || tokio_timed_wait(theirs))
-        .print("timed_wait_poll_drop", "ns");
+    let timed = || tokio_timed_wait(theirs);
+    support::paired_ns(|| ours_timed_wait(ours), timed).print("timed_wait_poll_drop", "ns");
+    support::paired_ns(|| floor_clock_4locks(parent, timer), timed).print_as(
+        "timed_wait_poll_drop",
+        "floor_clock_4locks",
+        "ns",
+    );
 }
 
 fn timeout_with_many_pending(c: &mut Criterion) {
@@ -181,17 +218,32 @@ fn timeout_with_many_pending(c: &mut Criterion) {
     drop(pending);
 }
 
-fn two_threads_tokio(runtime: &tokio::runtime::Runtime, per_thread: u64) -> Duration {
+/// A runtime with two workers, for tokio's side of the two-thread rows.
+fn two_workers() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+/// Two tasks on `runtime`'s two workers each doing `operation` `per_task` times, started together;
+/// the slower one's time (as `support::Pair::run` for plain threads).
+fn two_tasks(
+    runtime: &tokio::runtime::Runtime,
+    per_task: u64,
+    operation: impl Fn() + Clone + Send + 'static,
+) -> Duration {
     runtime.block_on(async {
-        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
         let tasks: Vec<_> = (0..2)
             .map(|_| {
-                let barrier = barrier.clone();
+                let (barrier, operation) = (barrier.clone(), operation.clone());
                 tokio::spawn(async move {
                     barrier.wait().await;
                     let start = Instant::now();
-                    for _ in 0..per_thread {
-                        poll_once(tokio::time::timeout(FAR, std::future::pending::<()>()));
+                    for _ in 0..per_task {
+                        operation();
                     }
                     start.elapsed()
                 })
@@ -205,40 +257,74 @@ fn two_threads_tokio(runtime: &tokio::runtime::Runtime, per_thread: u64) -> Dura
     })
 }
 
-fn timeout_two_threads(c: &mut Criterion) {
-    let root = CancelToken::new("root");
-    drop(root.with_timeout(FAR));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .unwrap();
-    let mut group = c.benchmark_group("timeout_two_threads");
-    // Two threads making and dropping timeout tokens, per pair (see `support::Pair::run`).
+/// A two-thread group (`name`): `ours` on both threads of a `support::Pair`, and
+/// `tokio_operation` in two tasks of a 2-worker runtime, per pair of operations; before them,
+/// when benchmarking, the same as alternating rounds of `support::ROUND_ITERATIONS` pairs each,
+/// and our gain of two threads over one.
+fn two_thread_rows(
+    c: &mut Criterion,
+    name: &str,
+    ours: &support::Job,
+    tokio_operation: impl Fn() + Clone + Send + 'static,
+) {
     let pair = support::Pair::new();
-    let ours: support::Job = std::sync::Arc::new(move |n| {
-        for _ in 0..n {
-            drop(black_box(root.with_timeout(FAR)));
-        }
-    });
+    let runtime = two_workers();
     if support::benchmarking() {
-        // Alternating rounds of `support::ROUND_ITERATIONS` pairs each, as for the single-thread
-        // rows.
         let pairs = support::ROUND_ITERATIONS;
         let per_pair = |took: Duration| took.as_secs_f64() * 1e9 / f64::from(pairs);
         support::paired(
             support::TWO_THREAD_ROUNDS,
-            || per_pair(pair.run(pairs.into(), &ours)),
-            || per_pair(two_threads_tokio(&runtime, pairs.into())),
+            || per_pair(pair.run(pairs.into(), ours)),
+            || per_pair(two_tasks(&runtime, pairs.into(), tokio_operation.clone())),
         )
-        .print("timeout_two_threads (vs tokio_armed), per pair", "ns");
-        support::paired_gain(&pair, &ours).print_gain("timeout_two_threads ours");
+        .print(&format!("{name} (vs tokio_armed), per pair"), "ns");
+        support::paired_gain(&pair, ours).print_gain(&format!("{name} ours"));
     }
-    group.bench_function("ours", |b| b.iter_custom(|n| pair.run(n, &ours)));
+    let mut group = c.benchmark_group(name);
+    group.bench_function("ours", |b| b.iter_custom(|n| pair.run(n, ours)));
     group.bench_function("tokio_armed", |b| {
-        b.iter_custom(|n| two_threads_tokio(&runtime, n))
+        b.iter_custom(|n| two_tasks(&runtime, n, tokio_operation.clone()))
     });
     group.finish();
+}
+
+/// Two threads making and dropping timeouts at once, per pair: ours `with_timeout` tokens of one
+/// root, tokio's armed `timeout`s.
+fn timeout_two_threads(c: &mut Criterion) {
+    let root = CancelToken::new("root");
+    drop(root.with_timeout(FAR));
+    let ours: support::Job = Arc::new(move |n| {
+        for _ in 0..n {
+            drop(black_box(root.with_timeout(FAR)));
+        }
+    });
+    two_thread_rows(c, "timeout_two_threads", &ours, tokio_armed_timeout);
+    if support::benchmarking() {
+        // A root named at run time: its deadline children share a counted name (lanes L1).
+        let named = CancelToken::new(format!("server {}", 8080));
+        let ours_named: support::Job = Arc::new(move |n| {
+            for _ in 0..n {
+                drop(black_box(named.with_timeout(FAR)));
+            }
+        });
+        support::paired_gain(&support::Pair::new(), &ours_named)
+            .print_gain("timeout_two_threads ours_owned_name");
+    }
+}
+
+/// Two threads each making, polling once and dropping a timed wait on one shared token at once
+/// (every request awaiting its work under the shutdown token, with a timeout), per pair.
+fn timed_waits_two_threads(c: &mut Criterion) {
+    let ours = CancelToken::new("shutdown");
+    let theirs = CancellationToken::new();
+    let ours_loop: support::Job = Arc::new(move |n| {
+        for _ in 0..n {
+            ours_timed_wait(&ours);
+        }
+    });
+    two_thread_rows(c, "timed_waits_two_threads", &ours_loop, move || {
+        tokio_timed_wait(&theirs)
+    });
 }
 
 fn accuracy(_: &mut Criterion) {
@@ -287,6 +373,7 @@ criterion_group!(
     timeout_token,
     timeout_with_many_pending,
     timeout_two_threads,
+    timed_waits_two_threads,
     accuracy
 );
 criterion_main!(benches);

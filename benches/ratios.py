@@ -34,6 +34,7 @@ TARGETS = {
     "timeout_create_drop": 0.5,
     "timed_wait_poll_drop": 0.6,
     "timeout_two_threads": 0.5,
+    "timed_waits_two_threads": None,
 }
 
 # Two-thread groups: (two threads, one thread, the least throughput gain of two threads over one;
@@ -49,6 +50,7 @@ BASELINES = {
     "timeout_create_drop": ("tokio_armed", "tokio_setup"),
     "timed_wait_poll_drop": ("tokio_armed",),
     "timeout_two_threads": ("tokio_armed",),
+    "timed_waits_two_threads": ("tokio_armed",),
 }
 
 

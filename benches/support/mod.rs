@@ -1,5 +1,7 @@
-//! What more than one bench needs: timing two threads doing the same work at once, and ours beside
-//! tokio's in alternating rounds.
+//! What more than one bench needs: timing two threads doing the same work at once, ours beside
+//! tokio's in alternating rounds, and the least a child token does in safe Rust (`bare`).
+
+pub mod bare;
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Barrier};
