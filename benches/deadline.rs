@@ -11,7 +11,9 @@
 //! made at run time. `timeout_two_threads` times two threads making and dropping timeouts at once
 //! (ours: `with_timeout` tokens; tokio: armed `timeout`s on a 2-worker runtime, one task per
 //! worker), per pair of operations, and `timed_waits_two_threads` two threads making, polling and
-//! dropping timed waits on one shared token at once, the same way. `accuracy` is printed, not timed by criterion: how late 10,000
+//! dropping timed waits on one shared token at once, the same way. `timed_wait_ready` is a timed
+//! wait whose work is ready at its first poll, against tokio's timeout around tokio-util's
+//! `run_until_cancelled`. `accuracy` is printed, not timed by criterion: how late 10,000
 //! deadlines 10 to 60 ms out (further, if making them took longer) fire (p50, p99, max), seen by a
 //! thread waiting on each.
 //!
@@ -24,7 +26,7 @@
 
 use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
@@ -117,6 +119,29 @@ fn tokio_timed_wait(token: &CancellationToken) {
     poll_once(tokio::time::timeout(FAR, token.cancelled()));
 }
 
+/// A timed wait whose work is ready at its first poll (data already there), made, polled once
+/// and dropped.
+fn ours_timed_ready(token: &CancelToken) {
+    let wait = pin!(token.cancellable_wait_timeout(std::future::ready(1), FAR));
+    ready_once(wait);
+}
+
+/// The same with tokio's timeout around tokio-util's race of the work against the token.
+fn tokio_timed_ready(token: &CancellationToken) {
+    let wait = pin!(tokio::time::timeout(
+        FAR,
+        token.run_until_cancelled(std::future::ready(1))
+    ));
+    ready_once(wait);
+}
+
+fn ready_once<F: Future>(future: Pin<&mut F>) {
+    let ready = future
+        .poll(&mut Context::from_waker(Waker::noop()))
+        .is_ready();
+    assert!(ready, "the benchmarked future must be ready at once");
+}
+
 fn timeout_token(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -168,6 +193,11 @@ fn timeout_token(c: &mut Criterion) {
         b.iter(|| floor_clock_4locks(&parent, &timer))
     });
     group.finish();
+
+    let mut group = c.benchmark_group("timed_wait_ready");
+    group.bench_function("ours", |b| b.iter(|| ours_timed_ready(&ours)));
+    group.bench_function("tokio", |b| b.iter(|| tokio_timed_ready(&theirs)));
+    group.finish();
 }
 
 /// The single-thread deadline rows again, and their floors, as alternating rounds beside tokio's
@@ -205,6 +235,8 @@ fn single_thread_paired(
         "floor_clock_4locks",
         "ns",
     );
+    support::paired_ns(|| ours_timed_ready(ours), || tokio_timed_ready(theirs))
+        .print("timed_wait_ready", "ns");
 }
 
 fn timeout_with_many_pending(c: &mut Criterion) {

@@ -35,6 +35,7 @@ TARGETS = {
     "timed_wait_poll_drop": 0.6,
     "timeout_two_threads": 0.5,
     "timed_waits_two_threads": None,
+    "timed_wait_ready": None,
 }
 
 # Two-thread groups: (two threads, one thread, the least throughput gain of two threads over one;
