@@ -11,8 +11,8 @@
 //!
 //! A timed wait's deadline is decided right after the token each time (so a token triggered by
 //! then is the cause, not the timeout), and is no token: an entry in the process timer that
-//! wakes the task ([`Timer::wake_at`]), counted from the first poll and made by the first poll
-//! that finds the work pending.
+//! wakes the task ([`Timer::wake_after`]), made when the first poll has found the work pending,
+//! and counted from then.
 //!
 //! Dropping the race drops the work it owns: Rust's way of cancelling it. `Drain::track`'s
 //! `Tracked` races its work against the drain's abort token with the same `Race`.
@@ -125,11 +125,12 @@ impl<F: Future> Future for CancellableWait<'_, F> {
 pin_project! {
     /// The future of [`CancelToken::cancellable_wait_timeout`].
     ///
-    /// The timeout counts from this future's first poll (as `.await` on it at once does), and is
-    /// no token: an entry in the process-wide timer that wakes this future's task (no thread or
-    /// task per call, on any executor), made only once a poll finds the work pending (work ready
-    /// at once costs one clock read), and removed when this future completes or is dropped. The
-    /// token is asked before the timeout, so a token triggered by then is the cause. It borrows
+    /// The timeout counts from this future's first poll (as `.await` on it at once does), from
+    /// the moment it finds the work pending, and is no token: an entry in the process-wide timer
+    /// that wakes this future's task (no thread or task per call, on any executor), made then (so
+    /// work ready at once reads no clock and touches no timer) and removed when this future
+    /// completes or is dropped. The token is asked before the timeout, so a token triggered by
+    /// then is the cause. It borrows
     /// the token, as [`CancellableWait`] does: a timed wait touches no reference count that other
     /// threads waiting on the same token share. [`CancellableWaitTimeoutOwned`] owns one.
     #[must_use = "futures do nothing unless polled"]
@@ -159,40 +160,32 @@ pin_project! {
     }
 }
 
-/// A timed wait's deadline, counted from the first poll: its tick, and its entry in the process
-/// timer once the wait is about to sleep.
+/// A timed wait's deadline: its entry in the process timer, made once the first poll has found
+/// the work pending.
 struct Deadline {
     timeout: Duration,
-    /// Set by the first poll; `None` before it, and for a timeout too large to represent (no
-    /// deadline).
-    tick: Option<u64>,
-    /// Made by the first poll that returns `Pending`, so a wait whose work is ready at once (or
-    /// whose token has triggered) never touches the timer.
+    /// `None` until made, and for a timeout too large to represent (no deadline).
     entry: Option<TimerEntry>,
+    made: bool,
 }
 
 impl Deadline {
-    /// Whether the deadline has passed. Asked `first` (rule 1 of the first poll), it reads the
-    /// clock once, for the tick the timeout ends at (a zero timeout has passed at once). Asked
-    /// again in that poll, the work is pending: it makes the entry that wakes `cx`'s task at that
-    /// tick. Asked in a later poll, it says whether that entry has fired (the timer fires an entry
-    /// only once its tick has passed, never early) and moves it to `cx`'s waker.
+    /// Whether the deadline has passed. Asked `first` (rule 1 of the first poll), only a zero
+    /// timeout has. Asked again in that poll, the work is pending: it reads the clock once and
+    /// makes the entry that wakes `cx`'s task once the timeout from now has passed. Asked in a
+    /// later poll, it says whether that entry has fired (the timer fires an entry only once its
+    /// tick has passed, never early) and moves it to `cx`'s waker.
     fn passed(&mut self, cx: &mut Context<'_>, first: bool) -> bool {
         if first {
-            if self.timeout.is_zero() {
-                return true;
-            }
-            self.tick = Timer::tick_after(self.timeout);
+            return self.timeout.is_zero();
+        }
+        if !std::mem::replace(&mut self.made, true) {
+            self.entry = Timer::wake_after(self.timeout, cx.waker());
             return false;
         }
-        match (&self.entry, self.tick) {
-            (Some(entry), _) => !entry.refresh(cx.waker()),
-            (None, Some(tick)) => {
-                self.entry = Some(Timer::wake_at(tick, cx.waker()));
-                false
-            }
-            (None, None) => false, // no deadline
-        }
+        self.entry
+            .as_ref()
+            .is_some_and(|entry| !entry.refresh(cx.waker()))
     }
 }
 
@@ -208,8 +201,8 @@ impl<T: Borrow<CancelToken>, F: Future> TimedRace<T, F> {
             race: Race::new(token, work),
             deadline: Deadline {
                 timeout,
-                tick: None,
                 entry: None,
+                made: false,
             },
             timeout,
         }
@@ -356,7 +349,8 @@ impl CancelToken {
     /// use cancel_token::CancelToken;
     ///
     /// let token = CancelToken::new("job");
-    /// let wait = token.clone().cancellable_wait_timeout_owned(async { 7 }, Duration::from_secs(1));
+    /// let hour = Duration::from_secs(3600);
+    /// let wait = token.clone().cancellable_wait_timeout_owned(async { 7 }, hour);
     /// fn is_static<T: 'static>(_: &T) {}
     /// is_static(&wait);
     /// assert_eq!(futures::executor::block_on(wait).unwrap(), 7);

@@ -17,7 +17,7 @@
 //!
 //! 1. **(T1)** A wheel holds `Weak`s of tokens: a deadline keeps no token alive. A token cancels
 //!    its entry when it triggers or drops (see `graph`), so a token that goes away early leaves
-//!    nothing here. The other kind of entry, a timed wait's ([`Timer::wake_at`]), holds its
+//!    nothing here. The other kind of entry, a timed wait's ([`Timer::wake_after`]), holds its
 //!    task's `Waker` and is removed when the wait is dropped or done.
 //! 2. **(T2)** *Lock order* (graph's I5): a shard's lock is never held together with a node lock
 //!    nor with another shard's. Due entries are taken out under the lock; the tokens are triggered
@@ -221,29 +221,25 @@ impl Timer {
         }
     }
 
-    /// The process timer's tick at which a timed wait of `timeout` from now has passed (never
-    /// before it), from one clock read, and without making an `Instant`: the clock read is the
-    /// largest part of a timed wait. `None` for a timeout too large to represent.
-    #[inline]
-    pub(crate) fn tick_after(timeout: Duration) -> Option<u64> {
-        Timer::process().tick_after_on(Instant::now(), timeout)
+    /// A timed wait's entry in the process timer: wakes `waker` once `timeout` from now has
+    /// passed (never before), until [`TimerEntry::refresh`] gives it another waker or
+    /// [`TimerEntry::cancel`] removes it. `None` for a timeout too large to represent. (One clock
+    /// read, and the tick counted from it without making an `Instant`: the clock read is the
+    /// largest part of a timed wait.)
+    pub(crate) fn wake_after(timeout: Duration, waker: &Waker) -> Option<TimerEntry> {
+        let timer = Timer::process();
+        let tick = timer.tick_after_on(Instant::now(), timeout)?;
+        Some(Timer::wake_at_on(&timer, tick, waker))
     }
 
-    /// [`tick_after`](Timer::tick_after) in this timer, whose clock reads `now`.
-    #[inline]
+    /// The tick at which `timeout` after `now` has passed on this timer's clock (never before).
     pub(crate) fn tick_after_on(&self, now: Instant, timeout: Duration) -> Option<u64> {
         let since = now.saturating_duration_since(self.origin);
         Some(Timer::tick_ceil_since(since.checked_add(timeout)?))
     }
 
-    /// A timed wait's entry in the process timer: wakes `waker` at `tick` (from
-    /// [`tick_after`](Timer::tick_after)), until [`TimerEntry::refresh`] gives it another waker or
-    /// [`TimerEntry::cancel`] removes it.
-    pub(crate) fn wake_at(tick: u64, waker: &Waker) -> TimerEntry {
-        Timer::wake_at_on(&Timer::process(), tick, waker)
-    }
-
-    /// [`wake_at`](Timer::wake_at) in `timer` (a `ManualClock`'s, in the loom models).
+    /// A timed wait's entry in `timer` (the process timer's, or a `ManualClock`'s in the loom
+    /// models), waking `waker` at `tick`.
     pub(crate) fn wake_at_on(timer: &TimerRef, tick: u64, waker: &Waker) -> TimerEntry {
         Timer::insert(timer, tick, Due::Wake(waker.clone()))
     }

@@ -228,9 +228,10 @@ impl CancelToken {
 
     /// Like [`cancellable_wait`](Self::cancellable_wait), giving up after `timeout` with
     /// [`WaitError::TimedOut`](crate::WaitError::TimedOut). The timeout counts from the first
-    /// poll (at once under `.await`) and is an entry in the process-wide timer that wakes the
-    /// waiting task: no token, thread or task per call, and any executor. The token is asked
-    /// before the timeout: its trigger (or an ancestor's, or their own deadlines) is
+    /// poll (at once under `.await`), once that poll finds the work pending, and is an entry in
+    /// the process-wide timer that wakes the waiting task: no token, thread or task per call, and
+    /// any executor; work ready at the first poll costs no clock read and no entry. The token is
+    /// asked before the timeout: its trigger (or an ancestor's, or their own deadlines) is
     /// [`WaitError::Cancelled`](crate::WaitError::Cancelled).
     ///
     /// A zero timeout has passed before the first poll: like a token triggered before the call,

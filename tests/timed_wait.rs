@@ -50,8 +50,8 @@ fn a_timed_wait_is_an_entry_that_wakes_its_latest_waker_and_leaves_the_timer() {
         "a dropped wait left its entry behind"
     );
 
-    // Never made when the work is ready at the first poll (the timer is not touched while the
-    // work runs), and gone when the token triggers first.
+    // Never made when the work is ready at the first poll (the timer is not touched before the
+    // work is found pending), and gone when the token triggers first.
     let entries_while_working = Arc::new(AtomicUsize::new(usize::MAX));
     let work = {
         let seen = entries_while_working.clone();
