@@ -130,9 +130,9 @@ pin_project! {
     /// that wakes this future's task (no thread or task per call, on any executor), made then (so
     /// work ready at once reads no clock and touches no timer) and removed when this future
     /// completes or is dropped. The token is asked before the timeout, so a token triggered by
-    /// then is the cause. It borrows
-    /// the token, as [`CancellableWait`] does: a timed wait touches no reference count that other
-    /// threads waiting on the same token share. [`CancellableWaitTimeoutOwned`] owns one.
+    /// then is the cause. It borrows the token, as [`CancellableWait`] does: a timed wait touches
+    /// no reference count that other threads waiting on the same token share.
+    /// [`CancellableWaitTimeoutOwned`] owns one.
     #[must_use = "futures do nothing unless polled"]
     pub struct CancellableWaitTimeout<'a, F> {
         #[pin]
@@ -166,6 +166,7 @@ struct Deadline {
     timeout: Duration,
     /// `None` until made, and for a timeout too large to represent (no deadline).
     entry: Option<TimerEntry>,
+    /// Whether the entry was asked for: made, or found too large.
     made: bool,
 }
 

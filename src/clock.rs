@@ -78,8 +78,7 @@ impl ManualClock {
         timeout: Duration,
         waker: &std::task::Waker,
     ) -> Option<crate::timer::TimerEntry> {
-        let tick = self.timer.tick_after_on(self.now(), timeout)?;
-        Some(Timer::wake_at_on(&self.timer, tick, waker))
+        Timer::wake_after_on(&self.timer, self.now(), timeout, waker)
     }
 
     /// How many deadlines on this clock are still pending. A deadline token that triggers or is

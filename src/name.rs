@@ -75,12 +75,15 @@ impl Name {
     }
 
     /// A name with the same text that shares no count with this one (a lane's copy of its
-    /// parent's: see `Inner::lane`): a static name as it is, any other copied (a chain's
-    /// rendered first).
+    /// parent's: see `Inner::lane`): a static name as it is, an owned one copied. A chain's is
+    /// shared all the same: copying it would render it, and `t.chain(&t)` doubles its length
+    /// each round.
     pub(crate) fn unshared(&self) -> Name {
         match self {
-            Name::Static(name) => Name::Static(name),
-            Name::Heap(_) => Name::Heap(Arc::new(HeapName::Owned(self.as_str().into()))),
+            Name::Heap(heap) if matches!(**heap, HeapName::Owned(_)) => {
+                Name::Heap(Arc::new(HeapName::Owned(self.as_str().into())))
+            }
+            name => name.clone(),
         }
     }
 
@@ -166,6 +169,29 @@ mod tests {
     fn a_name_is_two_words_and_its_heap_part_two_more() {
         assert_eq!(std::mem::size_of::<Name>(), 16);
         assert_eq!(std::mem::size_of::<HeapName>(), 16);
+    }
+
+    #[test]
+    fn an_unshared_name_reads_the_same_and_copies_only_owned_text() {
+        let owned = Name::from(Cow::Owned("server 8080".to_string()));
+        let copy = owned.unshared();
+        assert_eq!(copy.as_str(), "server 8080");
+        let (Name::Heap(original), Name::Heap(copied)) = (&owned, &copy) else {
+            panic!("an owned name lives on the heap");
+        };
+        assert!(!Arc::ptr_eq(original, copied), "the copy shares its count");
+
+        let chain = Name::chain(
+            Inner::root(Name::Static("a")),
+            Inner::root(Name::Static("b")),
+        );
+        let shared = chain.unshared();
+        assert!(chain.ready().is_err(), "copying a chain rendered it");
+        let (Name::Heap(original), Name::Heap(copied)) = (&chain, &shared) else {
+            panic!("a chain's name lives on the heap");
+        };
+        assert!(Arc::ptr_eq(original, copied));
+        assert!(matches!(Name::Static("s").unshared(), Name::Static("s")));
     }
 
     #[test]

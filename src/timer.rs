@@ -227,21 +227,20 @@ impl Timer {
     /// read, and the tick counted from it without making an `Instant`: the clock read is the
     /// largest part of a timed wait.)
     pub(crate) fn wake_after(timeout: Duration, waker: &Waker) -> Option<TimerEntry> {
-        let timer = Timer::process();
-        let tick = timer.tick_after_on(Instant::now(), timeout)?;
-        Some(Timer::wake_at_on(&timer, tick, waker))
+        Timer::wake_after_on(&Timer::process(), Instant::now(), timeout, waker)
     }
 
-    /// The tick at which `timeout` after `now` has passed on this timer's clock (never before).
-    pub(crate) fn tick_after_on(&self, now: Instant, timeout: Duration) -> Option<u64> {
-        let since = now.saturating_duration_since(self.origin);
-        Some(Timer::tick_ceil_since(since.checked_add(timeout)?))
-    }
-
-    /// A timed wait's entry in `timer` (the process timer's, or a `ManualClock`'s in the loom
-    /// models), waking `waker` at `tick`.
-    pub(crate) fn wake_at_on(timer: &TimerRef, tick: u64, waker: &Waker) -> TimerEntry {
-        Timer::insert(timer, tick, Due::Wake(waker.clone()))
+    /// [`wake_after`](Timer::wake_after) in `timer`, whose clock reads `now` (a `ManualClock`'s, in
+    /// the loom models).
+    pub(crate) fn wake_after_on(
+        timer: &TimerRef,
+        now: Instant,
+        timeout: Duration,
+        waker: &Waker,
+    ) -> Option<TimerEntry> {
+        let since = now.saturating_duration_since(timer.origin);
+        let tick = Timer::tick_ceil_since(since.checked_add(timeout)?);
+        Some(Timer::insert(timer, tick, Due::Wake(waker.clone())))
     }
 
     /// Takes every entry due by `now` out of every shard: the tokens still alive, and the wakers.
