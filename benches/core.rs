@@ -266,8 +266,9 @@ fn floor_pooled_2locks_count(parent: &Mutex<usize>, parent_count: &AtomicUsize) 
     black_box(parent_count).fetch_sub(1, Release);
 }
 
-/// The least a child does in safe Rust with std's `Arc` (`support::bare`): the floor of any
-/// design that keeps `Arc`s for its tokens, as ours does, whatever else it does.
+/// The least a child does in safe Rust with std's `Arc` and `Weak` (`support::bare`): the floor
+/// of a design like ours, which keeps its tokens in `Arc`s and its children as `Weak`s, whatever
+/// else it does.
 fn floor_bare_arc(parent: &Arc<BareToken>) {
     drop(black_box(BareToken::child(parent)));
 }
