@@ -156,7 +156,6 @@ pin_project! {
         #[pin]
         race: Race<T, F>,
         deadline: Deadline,
-        timeout: Duration,
     }
 }
 
@@ -205,7 +204,6 @@ impl<T: Borrow<CancelToken>, F: Future> TimedRace<T, F> {
                 entry: None,
                 made: false,
             },
-            timeout,
         }
     }
 }
@@ -229,7 +227,7 @@ impl<T: Borrow<CancelToken>, F: Future> Future for TimedRace<T, F> {
         Poll::Ready(result.map_err(|lost| match lost {
             Some(cancelled) => WaitError::Cancelled(cancelled),
             None => WaitError::TimedOut {
-                timeout: *this.timeout,
+                timeout: deadline.timeout,
             },
         }))
     }
