@@ -26,7 +26,7 @@
 
 use std::future::Future;
 use std::hint::black_box;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
@@ -40,13 +40,26 @@ use support::bare::BareToken;
 
 const FAR: Duration = Duration::from_secs(3600);
 
+/// Polls `future` once, with a waker that does nothing, and drops it: it must stay pending.
 fn poll_once<F: Future>(future: F) {
-    let mut future = pin!(future);
-    let pending = future
-        .as_mut()
+    assert!(
+        !polled_ready(future),
+        "the benchmarked future must stay pending"
+    );
+}
+
+/// Polls `future` once, as `poll_once` does: it must be ready at once.
+fn ready_once<F: Future>(future: F) {
+    assert!(
+        polled_ready(future),
+        "the benchmarked future must be ready at once"
+    );
+}
+
+fn polled_ready<F: Future>(future: F) -> bool {
+    pin!(future)
         .poll(&mut Context::from_waker(Waker::noop()))
-        .is_pending();
-    assert!(pending, "the benchmarked future must stay pending");
+        .is_ready()
 }
 
 /// One `with_timeout` token made and dropped.
@@ -122,24 +135,15 @@ fn tokio_timed_wait(token: &CancellationToken) {
 /// A timed wait whose work is ready at its first poll (data already there), made, polled once
 /// and dropped.
 fn ours_timed_ready(token: &CancelToken) {
-    let wait = pin!(token.cancellable_wait_timeout(std::future::ready(1), FAR));
-    ready_once(wait);
+    ready_once(token.cancellable_wait_timeout(std::future::ready(1), FAR));
 }
 
 /// The same with tokio's timeout around tokio-util's race of the work against the token.
 fn tokio_timed_ready(token: &CancellationToken) {
-    let wait = pin!(tokio::time::timeout(
+    ready_once(tokio::time::timeout(
         FAR,
-        token.run_until_cancelled(std::future::ready(1))
+        token.run_until_cancelled(std::future::ready(1)),
     ));
-    ready_once(wait);
-}
-
-fn ready_once<F: Future>(future: Pin<&mut F>) {
-    let ready = future
-        .poll(&mut Context::from_waker(Waker::noop()))
-        .is_ready();
-    assert!(ready, "the benchmarked future must be ready at once");
 }
 
 fn timeout_token(c: &mut Criterion) {
